@@ -1,0 +1,107 @@
+# Declarations of the rtmcore engine: C records, handle layout and the Core
+# class layout.  Declared once here and shared by everything that cimports it.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
+
+# ---------------------------------------------------------------------------
+# Handles
+#
+#   63   60 59        48 47          32 31                             0
+#  +-------+------------+--------------+--------------------------------+
+#  | kind  | manager tag|  generation  |              slot              |
+#  +-------+------------+--------------+--------------------------------+
+#
+# Slot 0 is never allocated, so the handle 0 means "none".  The generation is
+# bumped every time a slot is freed, so a handle kept past the life of its
+# object no longer matches and is refused (ERROR_INVALID_HANDLE).  The manager
+# tag (1..4095) refuses handles of another manager.
+# ---------------------------------------------------------------------------
+cdef enum HandleKind:
+    KIND_ENTITY = 1
+    KIND_DEST = 2
+    KIND_ROUTE = 3
+    KIND_NEXTHOP = 4
+    KIND_ENUM = 5
+    KIND_LIST = 6
+    KIND_NOTIFY = 7
+
+cdef enum:
+    MAX_NH_HARD = 64          # hard cap of next hops in one route (config <= this)
+    MAX_VIEWS_HARD = 32
+
+# Node flags (Node.flags)
+cdef enum:
+    NF_USED = 0x01            # slot allocated (trie node)
+    NF_DEST = 0x02            # node is a destination (in the exact-match hash); else glue
+    NF_V6 = 0x04              # IPv6 table
+    NF_HELD = 0x08            # destination marked for hold-down
+
+# Route internal flags (RouteRec.iflags)
+cdef enum:
+    RI_USED = 0x01            # slot allocated
+    RI_DESTREF = 0x02         # deleted-but-referenced: holds one reference on its dest
+
+cdef struct Node:
+    uint64_t hi               # prefix bits 127..64 (IPv4: address << 32), host bits 0
+    uint64_t lo               # prefix bits 63..0 (IPv4: 0)
+    uint64_t last_changed     # ms timestamp of the last change (manager clock)
+    uint32_t child[2]         # children by the bit after plen; 0 = none
+    uint32_t parent           # parent node; 0 at the root (and next free slot when free)
+    uint32_t routes           # head of the route list, best first; 0 = no routes
+    uint32_t refcnt           # all references: handles + deleted routes that point here
+    uint32_t hrefs            # the part of refcnt held as handles by callers
+    uint16_t gen              # bumped when the slot stops being this destination
+    uint8_t plen              # prefix length
+    uint8_t flags             # NF_*
+
+cdef struct RouteRec:
+    uint64_t info             # EntitySpecificInfo (the owner's opaque value)
+    uint32_t dest             # node of the destination
+    uint32_t next             # next route of the dest in selection order / next free slot
+    uint32_t neighbour        # next-hop slot of the advertising peer; 0 = none
+    uint32_t nh               # n_nh == 1: next-hop slot; n_nh > 1: block in the pool
+    uint32_t pref             # PrefInfo.Preference, lower is better
+    uint32_t metric           # PrefInfo.Metric, compared between equal preferences
+    uint32_t views            # BelongsToViews mask (a subset of the supported views)
+    uint32_t refcnt           # outstanding route handles
+    uint16_t owner            # entity slot
+    uint16_t gen              # bumped on free
+    uint16_t flags            # RTM_ROUTE_FLAGS_*
+    uint8_t flags1            # RTMv1 compatibility byte
+    uint8_t state             # RTM_ROUTE_STATE_*
+    uint8_t n_nh              # number of next hops
+    uint8_t iflags            # RI_*
+
+cdef struct NhRec:
+    uint64_t hi               # NextHopAddress bits (left-aligned like prefixes)
+    uint64_t lo
+    uint64_t info             # EntitySpecificInfo
+    uint64_t remote           # RemoteNextHop: a destination handle value, 0 = none
+    uint32_t ifindex          # InterfaceIndex
+    uint32_t refcnt           # all references: owner's table + handles + routes using it
+    uint32_t hrefs            # the part of refcnt held as handles by callers
+    uint16_t owner            # entity slot
+    uint16_t gen
+    uint16_t flags            # RTM_NEXTHOP_FLAGS_*
+    uint8_t plen              # NextHopAddress.NumBits
+    uint8_t state             # 0 CREATED, 1 DELETED; 255 = free slot
+    uint8_t v6
+
+cdef struct EntRec:
+    uint32_t protocol_id      # EntityId.EntityProtocolId
+    uint32_t instance_id      # EntityId.EntityInstanceId
+    uint32_t refcnt           # all references: registration + handles + its routes and next hops
+    uint32_t hrefs            # the part of refcnt held as handles by callers
+    uint16_t gen
+    uint8_t v6                # address family of the registration
+    uint8_t state             # 0 free, 1 registered, 2 deregistered (kept while referenced)
+
+cdef struct RouteSpec:
+    uint64_t info
+    uint32_t neighbour        # next-hop slot
+    uint32_t pref
+    uint32_t metric
+    uint32_t views
+    uint16_t flags
+    uint8_t flags1
+    uint8_t n_nh
+    uint32_t nh[MAX_NH_HARD]  # next-hop slots

@@ -1,0 +1,2429 @@
+# cython: freethreading_compatible = False
+"""The rtmcore engine: destinations in a radix trie, routes in packed records.
+
+Built for update speed: adding or updating a route is one hash probe to find
+its destination, a short walk of that destination's route list, and a
+re-selection of the best route per view among those few routes.  Nothing on
+that path allocates a Python object.
+
+Structure
+---------
+* **Nodes** (``Node``): one array holds the path-compressed binary radix
+  tries of both families (``root[0]`` IPv4, ``root[1]`` IPv6).  Keys are
+  128-bit and left-aligned (IPv4 ``a.b.c.d`` is ``hi = a.b.c.d << 32``), so one
+  set of bit helpers serves both.  A node is a *destination* (``NF_DEST``) or
+  a *glue* node that only joins two subtrees.  Invariants: a glue node has two
+  children; a child's prefix extends its parent's; ``parent`` is exact.
+* **Exact-match hash** (``htab``): open addressing with linear probing and
+  backward-shift deletion, mapping (family, prefix, length) to the node of
+  every destination.  Adds and updates never walk the trie for a destination
+  that exists.
+* **Routes** (``RouteRec``): a singly linked list per destination in
+  *selection order*: preference ascending, then metric ascending, then the
+  order in which routes reached their current cost (stable: a route whose
+  cost changes goes after the routes it now ties with).  The best route of
+  view ``v`` is the first route of the list in ``v``; it is cached per
+  destination and view in ``best`` (O(1) to read).
+* **Next hops** (``NhRec``) per entity, keyed by (address, interface) in a
+  dict (few objects, not on the per-route path).  Routes with more than one
+  next hop keep them in fixed-size blocks of ``nhpool``.
+* **Entities** (``EntRec``): the registrations.
+
+References (spec 1.16): an object's slot is reused only when it is deleted
+*and* its reference count is 0; the generation in every handle then changes.
+A deleted route that is still referenced stays readable (state DELETED) and
+holds one reference on its destination.  Routes hold references on their
+next hops (and neighbour) and on their owner entity.
+
+Every mutating method leaves the structure consistent on every return path,
+including errors; validation happens before the first mutation.
+"""
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memset, memcpy
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+
+import ipaddress as _ipaddress
+import time as _time
+
+import numpy as np
+cimport numpy as cnp
+
+from . import errors as _errors
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    #ifndef RTM_DEBUG
+    #define RTM_DEBUG 0
+    #endif
+    #include <time.h>
+    static inline int rtm_clz64(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
+    static inline int rtm_popcount32(unsigned int x) { return __builtin_popcount(x); }
+    static inline unsigned long long rtm_now_ms(void) {
+        struct timespec ts; clock_gettime(CLOCK_REALTIME, &ts);
+        return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)(ts.tv_nsec / 1000000);
+    }
+    """
+    const int RTM_DEBUG
+    int rtm_clz64(uint64_t x) noexcept nogil
+    int rtm_popcount32(uint32_t x) noexcept nogil
+    uint64_t rtm_now_ms() noexcept nogil
+
+# ---------------------------------------------------------------------------
+# Constants shared with the facade (values from the RTMv2 headers)
+# ---------------------------------------------------------------------------
+DEF_INFINITE = 0xFFFFFFFFU
+
+cdef enum:
+    NO_ERROR = 0
+    ERROR_ACCESS_DENIED = 5
+    ERROR_INVALID_HANDLE = 6
+    ERROR_NOT_SUPPORTED = 50
+    ERROR_INVALID_PARAMETER = 87
+    ERROR_INSUFFICIENT_BUFFER = 122
+    ERROR_ALREADY_EXISTS = 183
+    ERROR_NO_MORE_ITEMS = 259
+    ERROR_NOT_FOUND = 1168
+    ERROR_NO_SYSTEM_RESOURCES = 1450
+
+cdef enum:
+    CHANGE_FIRST = 0x01
+    CHANGE_NEW = 0x02
+    CHANGE_BEST = 0x00010000
+    ROUTE_STATE_CREATED = 0
+    ROUTE_STATE_DELETING = 1
+    ROUTE_STATE_DELETED = 2
+    NH_STATE_CREATED = 0
+    NH_STATE_DELETED = 1
+    NH_STATE_FREE = 255
+    ROUTE_FLAGS_FORWARDING = 0x000F
+
+cdef uint32_t _next_tag = 0
+
+cdef enum:
+    FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
+    DELETE_NOT_FOUND = 0x80000000  # bulk delete: no such route
+
+
+# ---------------------------------------------------------------------------
+# 128-bit left-aligned key helpers
+# ---------------------------------------------------------------------------
+cdef inline void key_mask(int plen, uint64_t* mhi, uint64_t* mlo) noexcept nogil:
+    """Mask with the top ``plen`` bits of 128 set (no shift by 64: that is UB in C)."""
+    if plen <= 0:
+        mhi[0] = 0
+        mlo[0] = 0
+    elif plen < 64:
+        mhi[0] = (<uint64_t>0xFFFFFFFFFFFFFFFFULL) << (64 - plen)
+        mlo[0] = 0
+    elif plen == 64:
+        mhi[0] = 0xFFFFFFFFFFFFFFFFULL
+        mlo[0] = 0
+    elif plen < 128:
+        mhi[0] = 0xFFFFFFFFFFFFFFFFULL
+        mlo[0] = (<uint64_t>0xFFFFFFFFFFFFFFFFULL) << (128 - plen)
+    else:
+        mhi[0] = 0xFFFFFFFFFFFFFFFFULL
+        mlo[0] = 0xFFFFFFFFFFFFFFFFULL
+
+
+cdef inline int key_bit(uint64_t hi, uint64_t lo, int i) noexcept nogil:
+    """Bit ``i`` of the key, 0 = most significant."""
+    if i < 64:
+        return <int>((hi >> (63 - i)) & 1)
+    return <int>((lo >> (127 - i)) & 1)
+
+
+cdef inline bint key_covers(uint64_t phi, uint64_t plo, int plen,
+                            uint64_t hi, uint64_t lo) noexcept nogil:
+    """True if the prefix (phi, plo)/plen contains the key (hi, lo)."""
+    cdef uint64_t mhi, mlo
+    key_mask(plen, &mhi, &mlo)
+    return ((phi ^ hi) & mhi) == 0 and ((plo ^ lo) & mlo) == 0
+
+
+cdef inline int key_common(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo) noexcept nogil:
+    """Number of leading bits two keys share (0..128)."""
+    cdef uint64_t x = ahi ^ bhi
+    if x:
+        return rtm_clz64(x)
+    return 64 + rtm_clz64(alo ^ blo)
+
+
+cdef inline uint64_t key_hash(uint64_t hi, uint64_t lo, int plen, int v6) noexcept nogil:
+    cdef uint64_t x = hi ^ (lo * <uint64_t>0x9E3779B97F4A7C15) ^ \
+        ((<uint64_t>plen | (<uint64_t>v6 << 8)) * <uint64_t>0xC2B2AE3D27D4EB4F)
+    x ^= x >> 33
+    x *= <uint64_t>0xFF51AFD7ED558CCD
+    x ^= x >> 33
+    x *= <uint64_t>0xC4CEB9FE1A85EC53
+    x ^= x >> 33
+    return x
+
+
+include "_prefix.pxi"
+
+cdef enum:
+    PARSE_FAMILY = -4        # parsed, but not the family the caller needs
+    PARSE_TYPE = -5          # not a prefix-like object
+
+
+cdef inline uint64_t mkhandle(uint64_t kind, uint64_t tag, uint64_t gen, uint64_t slot) noexcept nogil:
+    return (kind << 60) | (tag << 48) | (gen << 32) | slot
+
+
+cdef object _PARSE_MESSAGES = {
+    PARSE_SYNTAX: "malformed address",
+    PARSE_LENGTH: "prefix length out of range",
+    PARSE_HOSTBITS: "host bits set beyond the prefix length",
+}
+
+
+cdef object _IPv4Network = _ipaddress.IPv4Network
+cdef object _IPv6Network = _ipaddress.IPv6Network
+cdef object _IPv4Address = _ipaddress.IPv4Address
+cdef object _IPv6Address = _ipaddress.IPv6Address
+
+
+# ---------------------------------------------------------------------------
+# NetAddress: RTM_NET_ADDRESS
+# ---------------------------------------------------------------------------
+cdef class NetAddress:
+    """An address or prefix (``RTM_NET_ADDRESS``): family, length, bits.
+
+    Parameters
+    ----------
+    prefix : str, ipaddress network/address, NetAddress or (int, length)
+        ``"10.1.0.0/16"``, ``"2001:db8::/32"``, ``IPv4Network(...)``, or an
+        integer address with a length.  A bare address is a host prefix.
+    family : int, optional
+        4 or 6; needed only for the ``(int, length)`` form when the integer
+        alone is ambiguous (defaults to IPv4 for values below 2**32).
+    strict : bool, default True
+        Reject host bits set beyond the length (``InvalidParameter``); with
+        ``strict=False`` they are masked off.
+
+    Examples
+    --------
+    >>> a = NetAddress("10.1.0.0/16")
+    >>> a.family, a.num_bits, str(a)
+    (4, 16, '10.1.0.0/16')
+    >>> NetAddress((0x0A000000, 8)) == NetAddress("10.0.0.0/8")
+    True
+    """
+    cdef readonly uint64_t hi        # key bits 127..64 (IPv4: address << 32)
+    cdef readonly uint64_t lo        # key bits 63..0
+    cdef readonly int family         # 4 or 6
+    cdef readonly int plen           # prefix length
+
+    def __init__(self, prefix, family=None, strict=True):
+        cdef ParsedPrefix p
+        cdef int rc = to_key(prefix, 0 if family is None else int(family), strict, &p)
+        if rc:
+            _raise_parse(rc, prefix)
+        self.hi = p.hi
+        self.lo = p.lo
+        self.family = p.family
+        self.plen = p.plen
+
+    @staticmethod
+    cdef NetAddress make(uint64_t hi, uint64_t lo, int plen, int family):
+        cdef NetAddress a = NetAddress.__new__(NetAddress)
+        a.hi = hi
+        a.lo = lo
+        a.plen = plen
+        a.family = family
+        return a
+
+    @property
+    def address_family(self):
+        """RTMv2 ``AddressFamily`` value: ``AF_INET`` (2) or ``AF_INET6`` (23)."""
+        return 2 if self.family == 4 else 23
+
+    @property
+    def num_bits(self):
+        """Prefix length (``NumBits``)."""
+        return self.plen
+
+    @property
+    def addr_bits(self):
+        """The 16 address bytes, most significant first (``AddrBits``)."""
+        return self.hi.to_bytes(8, "big") + self.lo.to_bytes(8, "big")
+
+    @property
+    def value(self):
+        """The address as an integer (32-bit for IPv4, 128-bit for IPv6)."""
+        if self.family == 4:
+            return int(self.hi >> 32)
+        return (int(self.hi) << 64) | int(self.lo)
+
+    @property
+    def network(self):
+        """The prefix as an ``ipaddress`` network object."""
+        if self.family == 4:
+            return _IPv4Network((int(self.hi >> 32), self.plen))
+        return _IPv6Network(((int(self.hi) << 64) | int(self.lo), self.plen))
+
+    @property
+    def address(self):
+        """The address part as an ``ipaddress`` address object."""
+        if self.family == 4:
+            return _IPv4Address(int(self.hi >> 32))
+        return _IPv6Address((int(self.hi) << 64) | int(self.lo))
+
+    def key(self):
+        """``(family, hi, lo, length)``: the internal 128-bit left-aligned key."""
+        return (self.family, self.hi, self.lo, self.plen)
+
+    def __str__(self):
+        return f"{self.address}/{self.plen}"
+
+    def __repr__(self):
+        return f"NetAddress('{self}')"
+
+    def __eq__(self, other):
+        if not isinstance(other, NetAddress):
+            return NotImplemented
+        cdef NetAddress o = other
+        return (self.family == o.family and self.plen == o.plen and self.hi == o.hi
+                and self.lo == o.lo)
+
+    def __hash__(self):
+        return hash((self.family, self.hi, self.lo, self.plen))
+
+    def __lt__(self, other):
+        cdef NetAddress o = other
+        return (self.family, self.hi, self.lo, self.plen) < (o.family, o.hi, o.lo, o.plen)
+
+    def __reduce__(self):
+        return (NetAddress, (str(self),))
+
+
+cdef void _raise_parse(int rc, object prefix) except *:
+    if rc == PARSE_FAMILY:
+        raise _errors.InvalidParameter(f"{prefix!r}: address family does not match the table")
+    if rc == PARSE_TYPE:
+        raise _errors.InvalidParameter(
+            f"{prefix!r}: expected a prefix string, ipaddress object, NetAddress or (int, length)")
+    raise _errors.InvalidParameter(f"{prefix!r}: {_PARSE_MESSAGES.get(rc, 'invalid prefix')}")
+
+
+cdef int to_key(object obj, int family, bint strict, ParsedPrefix* out) except? -100:
+    """Any accepted prefix form -> 128-bit key.  ``family`` 0 = any, else 4 or 6.
+
+    The one place where user prefixes are parsed.  Returns 0 or a PARSE_* code.
+    """
+    cdef const char* s
+    cdef Py_ssize_t n
+    cdef int rc, plen
+    cdef NetAddress na
+    cdef object v
+    cdef uint64_t mhi, mlo
+    if type(obj) is str:
+        s = PyUnicode_AsUTF8AndSize(obj, &n)
+        rc = parse_prefix_c(s, n, strict, out)
+    elif type(obj) is NetAddress:
+        na = <NetAddress>obj
+        out.hi = na.hi
+        out.lo = na.lo
+        out.plen = na.plen
+        out.family = na.family
+        rc = 0
+    elif type(obj) is tuple and len(<tuple>obj) == 2:
+        v = (<tuple>obj)[0]
+        plen = (<tuple>obj)[1]
+        if not isinstance(v, int):
+            if isinstance(v, (_IPv4Address, _IPv6Address)):
+                return to_key(f"{v}/{plen}", family, strict, out)
+            if isinstance(v, str):
+                return to_key(f"{v}/{plen}", family, strict, out)
+            return PARSE_TYPE
+        if v < 0:
+            return PARSE_SYNTAX
+        if family == 6 or (family == 0 and v >= (1 << 32)):
+            if v >= (1 << 128):
+                return PARSE_SYNTAX
+            out.family = 6
+            out.hi = <uint64_t>(v >> 64)
+            out.lo = <uint64_t>(v & 0xFFFFFFFFFFFFFFFFULL)
+            if plen < 0 or plen > 128:
+                return PARSE_LENGTH
+        else:
+            if v >= (1 << 32):
+                return PARSE_SYNTAX
+            out.family = 4
+            out.hi = (<uint64_t>v) << 32
+            out.lo = 0
+            if plen < 0 or plen > 32:
+                return PARSE_LENGTH
+        out.plen = plen
+        key_mask(plen, &mhi, &mlo)
+        if (out.hi & ~mhi) or (out.lo & ~mlo):
+            if strict:
+                return PARSE_HOSTBITS
+            out.hi &= mhi
+            out.lo &= mlo
+        rc = 0
+    elif isinstance(obj, (_IPv4Network, _IPv6Network)):
+        v = int(obj.network_address)
+        return to_key((v, obj.prefixlen), 4 if obj.version == 4 else 6, strict, out) \
+            if family in (0, obj.version) else PARSE_FAMILY
+    elif isinstance(obj, (_IPv4Address, _IPv6Address)):
+        return to_key((int(obj), obj.max_prefixlen), obj.version, strict, out) \
+            if family in (0, obj.version) else PARSE_FAMILY
+    elif isinstance(obj, bytes):
+        s = PyBytes_AS_STRING(obj)
+        n = PyBytes_GET_SIZE(obj)
+        rc = parse_prefix_c(s, n, strict, out)
+    elif isinstance(obj, str):
+        return to_key(str(obj), family, strict, out)
+    else:
+        return PARSE_TYPE
+    if rc == 0 and family and out.family != family:
+        return PARSE_FAMILY
+    return rc
+
+
+cdef inline uint64_t _as_handle(object h) except? 0:
+    """A handle argument as uint64; 0 for None; InvalidHandle for anything
+    that cannot be a handle (negative, too large, not an int)."""
+    if h is None:
+        return 0
+    try:
+        return <uint64_t>h
+    except (OverflowError, TypeError):
+        raise _errors.InvalidHandle(f"not a handle: {h!r}") from None
+
+
+def parse_prefix(prefix, family=None, strict=True):
+    """Parse one prefix in any accepted form into a :class:`NetAddress`."""
+    return NetAddress(prefix, family, strict)
+
+
+# ---------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------
+cdef class Core:
+    """One RTMv2 instance's tables (IPv4 and IPv6): the engine under the facade.
+
+    It speaks integer handles and status codes; :mod:`rtmcore.manager` wraps it.
+    Methods named ``*_c`` are C-level; Python-visible methods return a status
+    (0 = NO_ERROR) and outputs as plain ints or tuples.
+    """
+    cdef readonly uint32_t tag            # manager tag in every handle (1..4095)
+    cdef readonly uint32_t views_mask     # supported views (ViewsSupported)
+    cdef readonly int nv                  # number of supported views
+    cdef int view_index[32]               # view id -> index into per-view arrays; -1 = unsupported
+    cdef int view_id[32]                  # index -> view id
+    cdef readonly int max_nh              # MaxNextHopsInRoute
+    # trie nodes / destinations
+    cdef Node* nodes
+    cdef uint32_t* best                   # [node * nv + view index] -> best route slot
+    cdef uint32_t n_used, n_cap, n_free   # high-water mark (slot 0 unused), capacity, free list
+    cdef uint32_t root[2]                 # trie roots: [0] IPv4, [1] IPv6
+    cdef uint64_t n_dests[2]              # destinations per family
+    # exact-match hash of destinations
+    cdef uint32_t* htab
+    cdef size_t h_cap, h_count
+    # routes
+    cdef RouteRec* routes
+    cdef uint32_t r_used, r_cap, r_free
+    cdef uint64_t n_routes[2]             # live routes per family
+    cdef uint64_t n_route_recs            # allocated route records (live + deleted-referenced)
+    cdef uint32_t* nhpool                 # blocks of max_nh next-hop slots
+    cdef uint32_t pool_used, pool_cap, pool_free
+    # next hops and entities
+    cdef NhRec* nhs
+    cdef uint32_t nh_used, nh_cap, nh_free_head
+    cdef dict nh_keys                     # (owner, v6, hi, lo, plen, ifindex) -> slot (live only)
+    cdef EntRec* ents
+    cdef uint32_t ent_used, ent_cap, ent_free
+    cdef dict ent_keys                    # (v6, protocol_id, instance_id) -> slot (registered)
+    # clock
+    cdef uint64_t clock_ms
+    cdef bint use_wall_clock
+    # IPv4 lookup index per view index (DIR-24-8); NULL = not built
+    cdef uint32_t* fwd24[2]
+    cdef uint32_t* fwd8[2]
+    cdef uint32_t fwd8_used[2], fwd8_cap[2]
+    cdef bint fwd_on[32]
+    cdef bint fwd_broken                  # an index was dropped for lack of memory
+
+    def __cinit__(self, uint32_t views=0x3, int max_next_hops=16,
+                  *args, **kwargs):
+        global _next_tag
+        cdef int i, vi = 0
+        if max_next_hops < 1 or max_next_hops > MAX_NH_HARD:
+            raise _errors.BadConfiguration(
+                f"max_next_hops_in_route must be within 1..{MAX_NH_HARD}")
+        if views == 0:
+            raise _errors.BadConfiguration("a manager needs at least one view")
+        _next_tag = (_next_tag % 4095) + 1
+        self.tag = _next_tag
+        self.views_mask = views
+        for i in range(MAX_VIEWS_HARD):
+            self.view_index[i] = -1
+            if views & (1u << i):
+                self.view_index[i] = vi
+                self.view_id[vi] = i
+                vi += 1
+        self.nv = vi
+        self.max_nh = max_next_hops
+        self.nh_keys = {}
+        self.ent_keys = {}
+        self.clock_ms = 0
+        self.use_wall_clock = 1
+        self.n_used = 1
+        self.r_used = 1
+        self.nh_used = 1
+        self.ent_used = 1
+        self.pool_used = 1
+        self.grow_nodes(1024)
+        self.grow_routes(1024)
+        self.grow_nhs(64)
+        self.grow_ents(16)
+        self.grow_pool(16)
+        self.h_cap = 1024
+        self.htab = <uint32_t*>calloc(self.h_cap, sizeof(uint32_t))
+        if self.htab == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.nodes)
+        free(self.best)
+        free(self.routes)
+        free(self.nhs)
+        free(self.ents)
+        free(self.nhpool)
+        free(self.htab)
+        free(self.fwd24[0])
+        free(self.fwd24[1])
+        free(self.fwd8[0])
+        free(self.fwd8[1])
+
+    # -- allocation ---------------------------------------------------------
+    # Grow helpers double the capacity, never free, and leave the object
+    # unchanged on failure (MemoryError).  Pointers into the old arrays are
+    # dead afterwards: callers keep indices, not pointers, across them.
+    cdef int grow_nodes(self, size_t need) except -1 nogil:
+        cdef size_t cap = self.n_cap if self.n_cap else 1024
+        cdef Node* p
+        cdef uint32_t* b
+        while cap < need:
+            cap *= 2
+        if cap <= self.n_cap:
+            return 0
+        if cap > 0xFFFFFFF0U:
+            with gil:
+                raise MemoryError("too many trie nodes")
+        p = <Node*>realloc(self.nodes, cap * sizeof(Node))
+        if p == NULL:
+            with gil:
+                raise MemoryError(f"trie: {need} nodes")
+        self.nodes = p
+        b = <uint32_t*>realloc(self.best, cap * self.nv * sizeof(uint32_t))
+        if b == NULL:
+            with gil:
+                raise MemoryError(f"trie: {need} nodes")
+        self.best = b
+        if self.n_cap == 0:
+            memset(&self.nodes[0], 0, sizeof(Node))
+            memset(&self.best[0], 0, self.nv * sizeof(uint32_t))
+        self.n_cap = cap
+        return 0
+
+    cdef int grow_routes(self, size_t need) except -1 nogil:
+        cdef size_t cap = self.r_cap if self.r_cap else 1024
+        cdef RouteRec* p
+        while cap < need:
+            cap *= 2
+        if cap <= self.r_cap:
+            return 0
+        if cap > 0xFFFFFFF0U:
+            with gil:
+                raise MemoryError("too many routes")
+        p = <RouteRec*>realloc(self.routes, cap * sizeof(RouteRec))
+        if p == NULL:
+            with gil:
+                raise MemoryError(f"route store: {need} records")
+        if self.r_cap == 0:
+            memset(&p[0], 0, sizeof(RouteRec))
+        self.routes = p
+        self.r_cap = cap
+        return 0
+
+    cdef int grow_nhs(self, size_t need) except -1 nogil:
+        cdef size_t cap = self.nh_cap if self.nh_cap else 64
+        cdef NhRec* p
+        while cap < need:
+            cap *= 2
+        if cap <= self.nh_cap:
+            return 0
+        if cap > 0xFFFFFFF0U:
+            with gil:
+                raise MemoryError("too many next hops")
+        p = <NhRec*>realloc(self.nhs, cap * sizeof(NhRec))
+        if p == NULL:
+            with gil:
+                raise MemoryError(f"next hops: {need}")
+        if self.nh_cap == 0:
+            memset(&p[0], 0, sizeof(NhRec))
+        self.nhs = p
+        self.nh_cap = cap
+        return 0
+
+    cdef int grow_ents(self, size_t need) except -1 nogil:
+        cdef size_t cap = self.ent_cap if self.ent_cap else 16
+        cdef EntRec* p
+        while cap < need:
+            cap *= 2
+        if cap <= self.ent_cap:
+            return 0
+        p = <EntRec*>realloc(self.ents, cap * sizeof(EntRec))
+        if p == NULL:
+            with gil:
+                raise MemoryError(f"entities: {need}")
+        if self.ent_cap == 0:
+            memset(&p[0], 0, sizeof(EntRec))
+        self.ents = p
+        self.ent_cap = cap
+        return 0
+
+    cdef int grow_pool(self, size_t need) except -1 nogil:
+        """Capacity in blocks of ``max_nh`` next-hop slots."""
+        cdef size_t cap = self.pool_cap if self.pool_cap else 16
+        cdef uint32_t* p
+        while cap < need:
+            cap *= 2
+        if cap <= self.pool_cap:
+            return 0
+        p = <uint32_t*>realloc(self.nhpool, cap * self.max_nh * sizeof(uint32_t))
+        if p == NULL:
+            with gil:
+                raise MemoryError(f"next-hop pool: {need} blocks")
+        self.nhpool = p
+        self.pool_cap = cap
+        return 0
+
+    cdef uint32_t node_alloc(self) except 0 nogil:
+        """A zeroed node slot (generation kept).  May move ``self.nodes``."""
+        cdef uint32_t x = self.n_free
+        cdef uint16_t gen
+        if x:
+            self.n_free = self.nodes[x].parent
+        else:
+            if self.n_used >= self.n_cap:
+                self.grow_nodes(self.n_used + 1)
+            x = self.n_used
+            self.n_used += 1
+            self.nodes[x].gen = 0
+        gen = self.nodes[x].gen
+        memset(&self.nodes[x], 0, sizeof(Node))
+        memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(uint32_t))
+        self.nodes[x].gen = gen
+        self.nodes[x].flags = NF_USED
+        return x
+
+    cdef void node_free(self, uint32_t x) noexcept nogil:
+        self.nodes[x].gen += 1
+        self.nodes[x].flags = 0
+        self.nodes[x].parent = self.n_free
+        self.n_free = x
+
+    cdef uint32_t route_alloc(self) except 0 nogil:
+        cdef uint32_t r = self.r_free
+        cdef uint16_t gen
+        if r:
+            self.r_free = self.routes[r].next
+        else:
+            if self.r_used >= self.r_cap:
+                self.grow_routes(self.r_used + 1)
+            r = self.r_used
+            self.r_used += 1
+            self.routes[r].gen = 0
+        gen = self.routes[r].gen
+        memset(&self.routes[r], 0, sizeof(RouteRec))
+        self.routes[r].gen = gen
+        self.routes[r].iflags = RI_USED
+        return r
+
+    cdef uint32_t pool_alloc(self) except 0 nogil:
+        cdef uint32_t b = self.pool_free
+        if b:
+            self.pool_free = self.nhpool[<size_t>b * self.max_nh]
+            return b
+        if self.pool_used >= self.pool_cap:
+            self.grow_pool(self.pool_used + 1)
+        b = self.pool_used
+        self.pool_used += 1
+        return b
+
+    cdef void pool_free_block(self, uint32_t b) noexcept nogil:
+        self.nhpool[<size_t>b * self.max_nh] = self.pool_free
+        self.pool_free = b
+
+    # -- clock ----------------------------------------------------------------
+    cdef inline uint64_t now(self) noexcept nogil:
+        if self.use_wall_clock:
+            return rtm_now_ms()
+        return self.clock_ms
+
+    def set_virtual_time(self, uint64_t ms):
+        """Switch to caller-driven time (VirtualClock) and set it."""
+        self.use_wall_clock = 0
+        self.clock_ms = ms
+
+    def set_wall_clock(self):
+        self.use_wall_clock = 1
+
+    # -- handles --------------------------------------------------------------
+    cdef inline uint64_t h_route(self, uint32_t r) noexcept nogil:
+        return mkhandle(KIND_ROUTE, self.tag, self.routes[r].gen, r) if r else 0
+
+    cdef inline uint64_t h_dest(self, uint32_t d) noexcept nogil:
+        return mkhandle(KIND_DEST, self.tag, self.nodes[d].gen, d) if d else 0
+
+    cdef inline uint64_t h_nh(self, uint32_t s) noexcept nogil:
+        return mkhandle(KIND_NEXTHOP, self.tag, self.nhs[s].gen, s) if s else 0
+
+    cdef inline uint64_t h_ent(self, uint32_t e) noexcept nogil:
+        return mkhandle(KIND_ENTITY, self.tag, self.ents[e].gen, e) if e else 0
+
+    cdef inline bint h_ok(self, uint64_t h, uint64_t kind) noexcept nogil:
+        return (h >> 60) == kind and ((h >> 48) & 0xFFF) == self.tag
+
+    cdef uint32_t route_slot(self, uint64_t h) noexcept nogil:
+        """Slot of a route handle that names an allocated record (live or
+        deleted-but-referenced); 0 if stale, forged, wrong kind or foreign."""
+        cdef uint32_t r = <uint32_t>(h & 0xFFFFFFFFU)
+        if not self.h_ok(h, KIND_ROUTE) or r == 0 or r >= self.r_used:
+            return 0
+        if not (self.routes[r].iflags & RI_USED) or self.routes[r].gen != ((h >> 32) & 0xFFFF):
+            return 0
+        return r
+
+    cdef uint32_t dest_slot(self, uint64_t h) noexcept nogil:
+        cdef uint32_t d = <uint32_t>(h & 0xFFFFFFFFU)
+        if not self.h_ok(h, KIND_DEST) or d == 0 or d >= self.n_used:
+            return 0
+        if not (self.nodes[d].flags & NF_DEST) or self.nodes[d].gen != ((h >> 32) & 0xFFFF):
+            return 0
+        return d
+
+    cdef uint32_t nh_slot(self, uint64_t h) noexcept nogil:
+        cdef uint32_t s = <uint32_t>(h & 0xFFFFFFFFU)
+        if not self.h_ok(h, KIND_NEXTHOP) or s == 0 or s >= self.nh_used:
+            return 0
+        if self.nhs[s].state == NH_STATE_FREE or self.nhs[s].gen != ((h >> 32) & 0xFFFF):
+            return 0
+        return s
+
+    cdef uint32_t ent_slot(self, uint64_t h) noexcept nogil:
+        cdef uint32_t e = <uint32_t>(h & 0xFFFFFFFFU)
+        if not self.h_ok(h, KIND_ENTITY) or e == 0 or e >= self.ent_used:
+            return 0
+        if self.ents[e].state == 0 or self.ents[e].gen != ((h >> 32) & 0xFFFF):
+            return 0
+        return e
+
+    # -- exact-match hash -------------------------------------------------------
+    cdef inline size_t h_home(self, uint32_t x) noexcept nogil:
+        cdef Node* n = &self.nodes[x]
+        return key_hash(n.hi, n.lo, n.plen, (n.flags & NF_V6) != 0) & (self.h_cap - 1)
+
+    cdef uint32_t hash_find(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        cdef size_t mask = self.h_cap - 1
+        cdef size_t i = key_hash(hi, lo, plen, v6) & mask
+        cdef uint32_t x
+        cdef Node* n
+        cdef uint8_t want = NF_V6 if v6 else 0
+        while True:
+            x = self.htab[i]
+            if x == 0:
+                return 0
+            n = &self.nodes[x]
+            if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
+                return x
+            i = (i + 1) & mask
+
+    cdef int hash_insert(self, uint32_t x) except -1 nogil:
+        cdef size_t i
+        if (self.h_count + 1) * 10 > self.h_cap * 6:
+            self.hash_grow()
+        i = self.h_home(x)
+        while self.htab[i]:
+            i = (i + 1) & (self.h_cap - 1)
+        self.htab[i] = x
+        self.h_count += 1
+        return 0
+
+    cdef int hash_grow(self) except -1 nogil:
+        cdef size_t old_cap = self.h_cap, i, j
+        cdef uint32_t* old = self.htab
+        cdef uint32_t* t = <uint32_t*>calloc(old_cap * 2, sizeof(uint32_t))
+        if t == NULL:
+            with gil:
+                raise MemoryError("exact-match index")
+        self.htab = t
+        self.h_cap = old_cap * 2
+        for i in range(old_cap):
+            if old[i]:
+                j = self.h_home(old[i])
+                while t[j]:
+                    j = (j + 1) & (self.h_cap - 1)
+                t[j] = old[i]
+        free(old)
+        return 0
+
+    cdef void hash_delete(self, uint32_t x) noexcept nogil:
+        cdef size_t mask = self.h_cap - 1
+        cdef size_t i = self.h_home(x), j, k
+        while self.htab[i] != x:
+            if self.htab[i] == 0:
+                return          # not present (caller bug); leave the table intact
+            i = (i + 1) & mask
+        j = i
+        while True:
+            j = (j + 1) & mask
+            if self.htab[j] == 0:
+                break
+            k = self.h_home(self.htab[j])
+            # entry at j may move to the hole at i unless its home lies in (i, j]
+            if (i <= j and i < k and k <= j) or (i > j and (i < k or k <= j)):
+                continue
+            self.htab[i] = self.htab[j]
+            i = j
+        self.htab[i] = 0
+        self.h_count -= 1
+
+    # -- trie -------------------------------------------------------------------
+    cdef inline void link(self, uint32_t parent, int b, uint32_t child, int v6) noexcept nogil:
+        if parent:
+            self.nodes[parent].child[b] = child
+        else:
+            self.root[v6] = child
+        if child:
+            self.nodes[child].parent = parent
+
+    cdef uint32_t trie_insert(self, int v6, uint64_t hi, uint64_t lo, int plen) except 0 nogil:
+        """Node of exactly (hi, lo)/plen, created (as glue-free plain node) if absent.
+
+        The caller marks it NF_DEST.  May move ``self.nodes``."""
+        cdef uint32_t cur = self.root[v6], parent = 0, nn, glue
+        cdef int pb = 0, b, cl
+        cdef Node* n
+        cdef Node* c
+        cdef Node* g
+        cdef uint64_t mhi, mlo
+        cdef uint8_t fam = NF_V6 if v6 else 0
+        while cur:
+            n = &self.nodes[cur]
+            if n.plen > plen or not key_covers(n.hi, n.lo, n.plen, hi, lo):
+                break
+            if n.plen == plen:
+                return cur
+            parent = cur
+            pb = key_bit(hi, lo, n.plen)
+            cur = n.child[pb]
+        nn = self.node_alloc()
+        n = &self.nodes[nn]
+        n.hi = hi
+        n.lo = lo
+        n.plen = plen
+        n.flags = NF_USED | fam
+        if cur == 0:
+            self.link(parent, pb, nn, v6)
+            return nn
+        c = &self.nodes[cur]
+        cl = key_common(hi, lo, c.hi, c.lo)
+        if cl >= plen:
+            # Case 1: the new prefix covers ``cur``: it goes between parent and cur.
+            b = key_bit(c.hi, c.lo, plen)
+            n.child[b] = cur
+            c.parent = nn
+            self.link(parent, pb, nn, v6)
+            return nn
+        # Case 2: they diverge at bit ``cl``: a glue node joins them.
+        glue = self.node_alloc()
+        n = &self.nodes[nn]
+        c = &self.nodes[cur]
+        g = &self.nodes[glue]
+        key_mask(cl, &mhi, &mlo)
+        g.hi = hi & mhi
+        g.lo = lo & mlo
+        g.plen = cl
+        g.flags = NF_USED | fam
+        b = key_bit(hi, lo, cl)
+        g.child[b] = nn
+        g.child[1 - b] = cur
+        n.parent = glue
+        c.parent = glue
+        self.link(parent, pb, glue, v6)
+        return nn
+
+    cdef void trie_splice(self, uint32_t x) noexcept nogil:
+        """Remove node x, which has at most one child, and free it."""
+        cdef Node* n = &self.nodes[x]
+        cdef uint32_t child = n.child[0] if n.child[0] else n.child[1]
+        cdef uint32_t parent = n.parent
+        cdef int v6 = (n.flags & NF_V6) != 0
+        cdef int b = 0
+        if parent:
+            b = 1 if self.nodes[parent].child[1] == x else 0
+        self.link(parent, b, child, v6)
+        self.node_free(x)
+
+    cdef void dest_maybe_free(self, uint32_t d) noexcept nogil:
+        """Drop destination d if nothing keeps it (no route, no reference, no hold)."""
+        cdef Node* n = &self.nodes[d]
+        cdef uint32_t p
+        cdef int v6
+        if n.routes or n.refcnt or (n.flags & NF_HELD) or not (n.flags & NF_DEST):
+            return
+        v6 = (n.flags & NF_V6) != 0
+        self.hash_delete(d)
+        self.n_dests[v6] -= 1
+        n.flags &= ~NF_DEST
+        n.gen += 1                       # outstanding dest handles are now stale
+        if n.child[0] and n.child[1]:
+            return                       # stays as a glue node
+        p = n.parent
+        self.trie_splice(d)
+        if p and not (self.nodes[p].flags & NF_DEST) and \
+                not (self.nodes[p].child[0] and self.nodes[p].child[1]):
+            self.trie_splice(p)          # a glue node left with one child
+
+    cdef uint32_t dest_get(self, int v6, uint64_t hi, uint64_t lo, int plen) except 0 nogil:
+        """Destination for the prefix, created if absent."""
+        cdef uint32_t d = self.hash_find(v6, hi, lo, plen)
+        if d:
+            return d
+        d = self.trie_insert(v6, hi, lo, plen)
+        self.nodes[d].flags |= NF_DEST
+        self.hash_insert(d)
+        self.n_dests[v6] += 1
+        return d
+
+    cdef uint32_t dest_views(self, uint32_t d) noexcept nogil:
+        """View mask of the destination: views in which it has a (best) route."""
+        cdef uint32_t m = 0
+        cdef int i
+        cdef size_t base = <size_t>d * self.nv
+        for i in range(self.nv):
+            if self.best[base + i]:
+                m |= 1u << self.view_id[i]
+        return m
+
+    cdef inline bint dest_visible(self, uint32_t d, uint32_t views) noexcept nogil:
+        """U7/U33: a destination with routes counts; with views != 0 it must
+        belong to one of them."""
+        if not (self.nodes[d].flags & NF_DEST) or self.nodes[d].routes == 0:
+            return 0
+        if views == 0:
+            return 1
+        return (self.dest_views(d) & views) != 0
+
+    cdef uint32_t trie_lpm(self, int v6, uint64_t hi, uint64_t lo, int plen,
+                           uint32_t views) noexcept nogil:
+        """Longest visible destination whose prefix contains (hi, lo)/plen."""
+        cdef uint32_t cur = self.root[v6], found = 0
+        cdef Node* n
+        while cur:
+            n = &self.nodes[cur]
+            if n.plen > plen or not key_covers(n.hi, n.lo, n.plen, hi, lo):
+                break
+            if self.dest_visible(cur, views):
+                found = cur
+            if n.plen == plen:
+                break
+            cur = n.child[key_bit(hi, lo, n.plen)]
+        return found
+
+    cdef uint32_t trie_find_node(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        """Highest node whose prefix lies inside (hi, lo)/plen (the root of that
+        subtree), or 0."""
+        cdef uint32_t cur = self.root[v6]
+        cdef Node* n
+        while cur:
+            n = &self.nodes[cur]
+            if n.plen >= plen:
+                return cur if key_covers(hi, lo, plen, n.hi, n.lo) else 0
+            if not key_covers(n.hi, n.lo, n.plen, hi, lo):
+                return 0
+            cur = n.child[key_bit(hi, lo, n.plen)]
+        return 0
+
+    cdef uint32_t trie_next_preorder(self, uint32_t x, uint32_t stop) noexcept nogil:
+        """Successor of node x in pre-order, staying within the subtree of
+        ``stop`` (0 = whole trie).  Pre-order = ascending address, shorter
+        prefix first for equal addresses (spec U20)."""
+        cdef Node* n = &self.nodes[x]
+        cdef uint32_t p
+        if n.child[0]:
+            return n.child[0]
+        if n.child[1]:
+            return n.child[1]
+        while x != stop:
+            p = self.nodes[x].parent
+            if p == 0:
+                return 0
+            if self.nodes[p].child[0] == x and self.nodes[p].child[1]:
+                return self.nodes[p].child[1]
+            x = p
+        return 0
+
+    # -- routes -----------------------------------------------------------------
+    cdef inline bint route_before(self, RouteRec* a, RouteRec* b) noexcept nogil:
+        """True if a ranks strictly before b: 1. preference, 2. metric (lower wins)."""
+        if a.pref != b.pref:
+            return a.pref < b.pref
+        return a.metric < b.metric
+
+    cdef void route_link(self, uint32_t d, uint32_t r) noexcept nogil:
+        """Insert r into d's list after every route that ranks before or ties with it."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t prev = 0, cur = self.nodes[d].routes
+        while cur and not self.route_before(rr, &self.routes[cur]):
+            prev = cur
+            cur = self.routes[cur].next
+        rr.next = cur
+        if prev:
+            self.routes[prev].next = r
+        else:
+            self.nodes[d].routes = r
+
+    cdef void route_unlink(self, uint32_t d, uint32_t r) noexcept nogil:
+        cdef uint32_t prev = 0, cur = self.nodes[d].routes
+        while cur and cur != r:
+            prev = cur
+            cur = self.routes[cur].next
+        if cur == 0:
+            return
+        if prev:
+            self.routes[prev].next = self.routes[r].next
+        else:
+            self.nodes[d].routes = self.routes[r].next
+        self.routes[r].next = 0
+
+    cdef inline uint32_t* route_nhs(self, uint32_t r) noexcept nogil:
+        cdef RouteRec* rr = &self.routes[r]
+        if rr.n_nh <= 1:
+            return &rr.nh
+        return &self.nhpool[<size_t>rr.nh * self.max_nh]
+
+    cdef void nh_ref(self, uint32_t s) noexcept nogil:
+        if s:
+            self.nhs[s].refcnt += 1
+
+    cdef void nh_unref(self, uint32_t s) noexcept nogil:
+        if s == 0:
+            return
+        self.nhs[s].refcnt -= 1
+        if self.nhs[s].refcnt == 0 and self.nhs[s].state == NH_STATE_DELETED:
+            self.nh_free(s)
+
+    cdef void nh_free(self, uint32_t s) noexcept nogil:
+        cdef uint32_t e = self.nhs[s].owner
+        self.nhs[s].state = NH_STATE_FREE
+        self.nhs[s].gen += 1
+        self.nhs[s].ifindex = self.nh_free_head
+        self.nh_free_head = s
+        self.ent_unref(e)
+
+    cdef void ent_unref(self, uint32_t e) noexcept nogil:
+        self.ents[e].refcnt -= 1
+        if self.ents[e].refcnt == 0 and self.ents[e].state == 2:
+            self.ents[e].state = 0
+            self.ents[e].gen += 1
+            self.ents[e].protocol_id = self.ent_free
+            self.ent_free = e
+
+    cdef int route_set_nhs(self, uint32_t r, const RouteSpec* sp) except -1 nogil:
+        """Store the spec's next hops and neighbour in r, taking references
+        first and then dropping the old ones (a next hop kept across the update
+        never hits 0)."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t old_n = rr.n_nh, old_nh = rr.nh, old_nbr = rr.neighbour, blk = 0
+        cdef uint32_t old_list[MAX_NH_HARD]
+        cdef uint32_t* dst
+        cdef int i
+        if old_n > 1:
+            memcpy(old_list, &self.nhpool[<size_t>old_nh * self.max_nh], old_n * sizeof(uint32_t))
+        elif old_n == 1:
+            old_list[0] = old_nh
+        for i in range(sp.n_nh):
+            self.nh_ref(sp.nh[i])
+        self.nh_ref(sp.neighbour)
+        if sp.n_nh > 1:
+            if old_n > 1:
+                blk = old_nh
+            else:
+                blk = self.pool_alloc()        # may move nhpool, not routes
+            rr = &self.routes[r]
+            dst = &self.nhpool[<size_t>blk * self.max_nh]
+            memcpy(dst, sp.nh, sp.n_nh * sizeof(uint32_t))
+            rr.nh = blk
+        else:
+            if old_n > 1:
+                self.pool_free_block(old_nh)
+            rr.nh = sp.nh[0] if sp.n_nh == 1 else 0
+        rr.n_nh = sp.n_nh
+        rr.neighbour = sp.neighbour
+        for i in range(old_n):
+            self.nh_unref(old_list[i])
+        self.nh_unref(old_nbr)
+        return 0
+
+    cdef void route_free(self, uint32_t r) noexcept nogil:
+        """Release everything r holds and put its slot on the free list."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t d = rr.dest, i, n = rr.n_nh
+        cdef uint32_t* lst = self.route_nhs(r)
+        cdef uint32_t e = rr.owner
+        cdef bint destref = (rr.iflags & RI_DESTREF) != 0
+        for i in range(n):
+            self.nh_unref(lst[i])
+        if n > 1:
+            self.pool_free_block(rr.nh)
+        self.nh_unref(rr.neighbour)
+        rr = &self.routes[r]
+        if destref:
+            self.nodes[d].refcnt -= 1
+        rr.iflags = 0
+        rr.gen += 1
+        rr.state = ROUTE_STATE_DELETED
+        rr.next = self.r_free
+        self.r_free = r
+        self.n_route_recs -= 1
+        self.ent_unref(e)
+        self.dest_maybe_free(d)
+
+    cdef uint32_t dest_reselect(self, uint32_t d, uint32_t r, bint fwd_changed) noexcept nogil:
+        """Recompute the best route of every view of d; return CHANGE_BEST if
+        the best route changed in some view, or if r is best somewhere and its
+        preference, metric, next hops or flags changed (spec U17/U32)."""
+        cdef size_t base = <size_t>d * self.nv
+        cdef uint32_t cur, old, out = 0, vbit
+        cdef int i
+        for i in range(self.nv):
+            vbit = 1u << self.view_id[i]
+            cur = self.nodes[d].routes
+            while cur and not (self.routes[cur].views & vbit):
+                cur = self.routes[cur].next
+            old = self.best[base + i]
+            if cur != old:
+                out = CHANGE_BEST
+                self.best[base + i] = cur
+                if (cur == 0) != (old == 0) and self.fwd_on[i]:
+                    self.fwd_update(d, i, cur != 0)
+            elif cur and cur == r and fwd_changed:
+                out = CHANGE_BEST
+        return out
+
+    cdef int route_add(self, uint32_t ent, int v6, uint64_t hi, uint64_t lo, int plen,
+                       const RouteSpec* sp, uint32_t r, uint32_t cflags_in,
+                       uint32_t* cflags_out, uint32_t* r_out) except -1 nogil:
+        """RtmAddRouteToDest on validated input.
+
+        ``r`` != 0: update that route (already checked: live, owned by ent).
+        Otherwise find-or-create by the identity rule of ``cflags_in``.
+        Returns a status; the only failure after validation is MemoryError,
+        raised before anything is linked.
+        """
+        cdef uint32_t d, cur, out = 0
+        cdef RouteRec* rr
+        cdef bint created = 0, cost_changed = 0, fwd_changed = 0
+        cdef uint32_t* lst
+        cdef int i
+        if r:
+            d = self.routes[r].dest
+            if self.nodes[d].hi != hi or self.nodes[d].lo != lo or self.nodes[d].plen != plen \
+                    or ((self.nodes[d].flags & NF_V6) != 0) != v6:
+                return ERROR_INVALID_PARAMETER
+        else:
+            d = self.dest_get(v6, hi, lo, plen)
+            if not (cflags_in & CHANGE_NEW):
+                cur = self.nodes[d].routes
+                while cur:
+                    rr = &self.routes[cur]
+                    if rr.owner == ent and ((cflags_in & CHANGE_FIRST) or
+                                            rr.neighbour == sp.neighbour):
+                        r = cur
+                        break
+                    cur = rr.next
+        if r == 0:
+            r = self.route_alloc()
+            if self.pool_used + 1 > self.pool_cap and sp.n_nh > 1:
+                self.grow_pool(self.pool_used + 1)
+            created = 1
+            rr = &self.routes[r]
+            rr.dest = d
+            rr.owner = <uint16_t>ent
+            rr.state = ROUTE_STATE_CREATED
+            self.ents[ent].refcnt += 1
+            self.n_route_recs += 1
+            self.n_routes[v6] += 1
+        else:
+            rr = &self.routes[r]
+            cost_changed = rr.pref != sp.pref or rr.metric != sp.metric
+            fwd_changed = cost_changed or rr.flags != sp.flags or rr.n_nh != sp.n_nh \
+                or rr.views != sp.views
+            if not fwd_changed:
+                lst = self.route_nhs(r)
+                for i in range(sp.n_nh):
+                    if lst[i] != sp.nh[i]:
+                        fwd_changed = 1
+                        break
+        self.route_set_nhs(r, sp)
+        rr = &self.routes[r]
+        rr.pref = sp.pref
+        rr.metric = sp.metric
+        rr.views = sp.views
+        rr.flags = sp.flags
+        rr.flags1 = sp.flags1
+        rr.info = sp.info
+        if created:
+            self.route_link(d, r)
+        elif cost_changed:
+            self.route_unlink(d, r)
+            self.route_link(d, r)
+        out = self.dest_reselect(d, r, fwd_changed or created)
+        if created:
+            out |= CHANGE_NEW
+        self.nodes[d].last_changed = self.now()
+        cflags_out[0] = out
+        r_out[0] = r
+        return NO_ERROR
+
+    cdef int route_delete(self, uint32_t r, uint32_t* cflags_out) except -1 nogil:
+        """RtmDeleteRouteToDest on a validated live route (handle already consumed)."""
+        cdef uint32_t d = self.routes[r].dest
+        cdef int v6 = (self.nodes[d].flags & NF_V6) != 0
+        self.route_unlink(d, r)
+        self.routes[r].state = ROUTE_STATE_DELETED
+        self.n_routes[v6] -= 1
+        cflags_out[0] = self.dest_reselect(d, r, 0)
+        self.nodes[d].last_changed = self.now()
+        if self.routes[r].refcnt == 0:
+            self.route_free(r)
+        else:
+            self.routes[r].iflags |= RI_DESTREF
+            self.nodes[d].refcnt += 1
+        return NO_ERROR
+
+    cdef void route_release(self, uint32_t r) noexcept nogil:
+        if self.routes[r].refcnt:
+            self.routes[r].refcnt -= 1
+        if self.routes[r].refcnt == 0 and self.routes[r].state == ROUTE_STATE_DELETED:
+            self.route_free(r)
+
+    cdef void dest_release(self, uint32_t d) noexcept nogil:
+        self.nodes[d].refcnt -= 1
+        self.dest_maybe_free(d)
+
+    # -- spec validation --------------------------------------------------------
+    cdef int check_nh_for(self, uint32_t ent, uint64_t h, uint32_t* slot) noexcept nogil:
+        """Next hop usable in a route of ``ent``: U31."""
+        cdef uint32_t s
+        slot[0] = 0
+        if h == 0:
+            return NO_ERROR
+        s = self.nh_slot(h)
+        if s == 0:
+            return ERROR_INVALID_HANDLE
+        if self.nhs[s].owner != ent:
+            return ERROR_ACCESS_DENIED
+        if self.nhs[s].state != NH_STATE_CREATED:
+            return ERROR_INVALID_PARAMETER
+        slot[0] = s
+        return NO_ERROR
+
+    cdef int check_views(self, uint32_t* views) noexcept nogil:
+        """U10: ALL is clipped to the supported views; other unsupported bits
+        are refused; a route must be in at least one view."""
+        if views[0] == 0xFFFFFFFFU:
+            views[0] = self.views_mask
+        if views[0] & ~self.views_mask:
+            return ERROR_NOT_SUPPORTED
+        if views[0] == 0:
+            return ERROR_INVALID_PARAMETER
+        return NO_ERROR
+
+    # -- lookup index (DIR-24-8 for IPv4, per view) -------------------------------
+    #
+    # fwd24[vi] has 2**24 entries, one per /24.  An entry is 0 (no route), a
+    # node (the longest destination of view vi covering the whole /24), or
+    # FWD_EXT | b: the /24 is split, and block b of fwd8[vi] holds 256 entries,
+    # one per address:
+    #
+    #     addr = | 24 bits: index into fwd24 | 8 bits: index into the block |
+    #
+    # It is kept in step with the table: a destination entering or leaving a
+    # view (its first / last route in that view) rewrites its range.  Routes
+    # changing inside a destination do not touch it (entries name nodes, and
+    # the best route is read from the node at lookup time).
+    cdef int fwd_set_range(self, int vi, uint32_t start, uint32_t count, int depth,
+                           uint32_t d, int plen, uint32_t repl, bint added) noexcept nogil:
+        cdef uint32_t* tab
+        cdef uint32_t i, e, j
+        cdef uint32_t* blk
+        if depth == 24:
+            tab = self.fwd24[vi]
+        else:
+            tab = &self.fwd8[vi][<size_t>start]   # start is block*256 + offset here
+            start = 0
+        for i in range(start, start + count):
+            e = tab[i]
+            if depth == 24 and (e & FWD_EXT):
+                blk = &self.fwd8[vi][<size_t>(e & ~FWD_EXT) * 256]
+                for j in range(256):
+                    if added:
+                        if blk[j] == 0 or self.nodes[blk[j]].plen <= plen:
+                            blk[j] = d
+                    elif blk[j] == d:
+                        blk[j] = repl
+            elif added:
+                if e == 0 or self.nodes[e].plen <= plen:
+                    tab[i] = d
+            elif e == d:
+                tab[i] = repl
+        return 0
+
+    cdef uint32_t fwd_block(self, int vi, uint32_t idx) noexcept nogil:
+        """Split /24 ``idx`` into a block (if not yet); return the block number
+        or 0xFFFFFFFFU when out of memory."""
+        cdef uint32_t e = self.fwd24[vi][idx], b, j
+        cdef uint32_t* p
+        if e & FWD_EXT:
+            return e & ~FWD_EXT
+        if self.fwd8_used[vi] >= self.fwd8_cap[vi]:
+            p = <uint32_t*>realloc(self.fwd8[vi], <size_t>self.fwd8_cap[vi] * 2 * 256 * sizeof(uint32_t))
+            if p == NULL:
+                return 0xFFFFFFFFU
+            self.fwd8[vi] = p
+            self.fwd8_cap[vi] *= 2
+        b = self.fwd8_used[vi]
+        self.fwd8_used[vi] += 1
+        p = &self.fwd8[vi][<size_t>b * 256]
+        for j in range(256):
+            p[j] = e
+        self.fwd24[vi][idx] = FWD_EXT | b
+        return b
+
+    cdef void fwd_update(self, uint32_t d, int vi, bint added) noexcept nogil:
+        """Destination d entered (added) or left view index vi."""
+        cdef Node* n = &self.nodes[d]
+        cdef int plen = n.plen
+        cdef uint32_t a, repl = 0, p, b
+        if n.flags & NF_V6 or vi >= 2 or not self.fwd_on[vi]:
+            return
+        a = <uint32_t>(n.hi >> 32)
+        if not added:
+            p = n.parent
+            while p:
+                if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi]:
+                    break
+                p = self.nodes[p].parent
+            repl = p
+        if plen <= 24:
+            self.fwd_set_range(vi, a >> 8, 1u << (24 - plen), 24, d, plen, repl, added)
+        else:
+            b = self.fwd_block(vi, a >> 8)
+            if b == 0xFFFFFFFFU:
+                self.fwd_on[vi] = 0          # out of memory: drop the index, lookups walk the trie
+                self.fwd_broken = 1
+                return
+            self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
+
+    cdef int fwd_build(self, int vi) except -1:
+        """Allocate and fill the IPv4 index of view index vi from the trie."""
+        cdef uint32_t x
+        if self.fwd_on[vi]:
+            return 0
+        self.fwd24[vi] = <uint32_t*>calloc(1 << 24, sizeof(uint32_t))
+        self.fwd8_cap[vi] = 1024
+        self.fwd8_used[vi] = 0
+        self.fwd8[vi] = <uint32_t*>malloc(<size_t>1024 * 256 * sizeof(uint32_t))
+        if self.fwd24[vi] == NULL or self.fwd8[vi] == NULL:
+            free(self.fwd24[vi])
+            free(self.fwd8[vi])
+            self.fwd24[vi] = NULL
+            self.fwd8[vi] = NULL
+            raise MemoryError("lookup index")
+        self.fwd_on[vi] = 1
+        with nogil:
+            x = self.root[0]
+            while x:                      # pre-order: covering prefixes before more-specifics
+                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi]:
+                    self.fwd_update(x, vi, 1)
+                x = self.trie_next_preorder(x, 0)
+        if not self.fwd_on[vi]:
+            self.fwd_drop(vi)
+            raise MemoryError("lookup index")
+        return 0
+
+    cdef void fwd_drop(self, int vi) noexcept:
+        free(self.fwd24[vi])
+        free(self.fwd8[vi])
+        self.fwd24[vi] = NULL
+        self.fwd8[vi] = NULL
+        self.fwd_on[vi] = 0
+        self.fwd8_used[vi] = 0
+        self.fwd8_cap[vi] = 0
+
+    def lookup_index_bytes(self):
+        """Bytes held by the IPv4 lookup indexes (reported apart from the table)."""
+        cdef size_t total = 0
+        cdef int vi
+        for vi in range(2):
+            if self.fwd_on[vi]:
+                total += (<size_t>1 << 24) * 4 + <size_t>self.fwd8_cap[vi] * 256 * 4
+        return total
+
+    def drop_lookup_index(self):
+        """Free the lookup indexes; the next batch lookup rebuilds them."""
+        self.fwd_drop(0)
+        self.fwd_drop(1)
+
+    # -- sizes ------------------------------------------------------------------
+    def table_bytes(self):
+        """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
+        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * 4) + self.h_cap * 4
+                + <size_t>self.r_cap * sizeof(RouteRec) + <size_t>self.nh_cap * sizeof(NhRec)
+                + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
+
+    def counts(self, int v6):
+        """(destinations, live routes) of one family."""
+        return int(self.n_dests[v6]), int(self.n_routes[v6])
+
+    def record_counts(self):
+        """Allocated records: (nodes, routes, next hops, entities) in use."""
+        cdef uint32_t i, nn = 0, nr = 0, nh = 0, ne = 0
+        for i in range(1, self.n_used):
+            if self.nodes[i].flags & NF_USED:
+                nn += 1
+        for i in range(1, self.r_used):
+            if self.routes[i].iflags & RI_USED:
+                nr += 1
+        for i in range(1, self.nh_used):
+            if self.nhs[i].state != NH_STATE_FREE:
+                nh += 1
+        for i in range(1, self.ent_used):
+            if self.ents[i].state:
+                ne += 1
+        return nn, nr, nh, ne
+
+    # -- entities (Python level: few, not on the route path) ---------------------
+    def ent_register(self, int v6, uint32_t protocol_id, uint32_t instance_id):
+        """Register; returns the entity handle.  AlreadyExists on a duplicate."""
+        key = (v6, protocol_id, instance_id)
+        if key in self.ent_keys:
+            raise _errors.AlreadyExists(
+                f"entity (protocol {protocol_id}, instance {instance_id}) is already registered")
+        cdef uint32_t e = self.ent_free
+        if e:
+            self.ent_free = self.ents[e].protocol_id
+        else:
+            if self.ent_used > 0xFFFF:
+                raise _errors.NoSystemResources("too many entities (65535)")
+            if self.ent_used >= self.ent_cap:
+                self.grow_ents(self.ent_used + 1)
+            e = self.ent_used
+            self.ent_used += 1
+            self.ents[e].gen = 0
+        self.ents[e].protocol_id = protocol_id
+        self.ents[e].instance_id = instance_id
+        self.ents[e].v6 = v6
+        self.ents[e].state = 1
+        self.ents[e].refcnt = 1           # the registration itself
+        self.ents[e].hrefs = 0
+        self.ent_keys[key] = e
+        return self.h_ent(e)
+
+    def ent_check(self, uint64_t h, bint registered=True):
+        """Slot of an entity handle; InvalidHandle if stale / forged / (if
+        ``registered``) deregistered."""
+        cdef uint32_t e = self.ent_slot(h)
+        if e == 0 or (registered and self.ents[e].state != 1):
+            raise _errors.InvalidHandle(f"invalid entity handle {h:#x}")
+        return e
+
+    def ent_handle(self, uint32_t e):
+        return self.h_ent(e)
+
+    def ent_identity(self, uint32_t e):
+        """(protocol_id, instance_id, v6, registered)."""
+        return (self.ents[e].protocol_id, self.ents[e].instance_id, self.ents[e].v6,
+                self.ents[e].state == 1)
+
+    def ent_registered(self, int v6):
+        """Slots of the registered entities of a family, in registration-slot order."""
+        return [e for e in range(1, self.ent_used)
+                if self.ents[e].state == 1 and self.ents[e].v6 == v6]
+
+    def ent_ref(self, uint32_t e):
+        self.take_ref(KIND_ENTITY, e)
+        return self.h_ent(e)
+
+    def ent_deregister(self, uint32_t e):
+        """U4: delete the entity's routes (best routes recomputed) and next
+        hops, then drop the registration.  Objects others still reference stay
+        readable (DELETED) until released."""
+        cdef uint32_t r, s, flags
+        for r in range(1, self.r_used):
+            if (self.routes[r].iflags & RI_USED) and self.routes[r].owner == e \
+                    and self.routes[r].state == ROUTE_STATE_CREATED:
+                self.routes[r].refcnt += 1        # keep the slot while deleting
+                self.route_delete(r, &flags)
+                self.route_release(r)
+        for s in range(1, self.nh_used):
+            if self.nhs[s].owner == e and self.nhs[s].state == NH_STATE_CREATED:
+                self.nh_delete_slot(s)
+        del self.ent_keys[(self.ents[e].v6, self.ents[e].protocol_id, self.ents[e].instance_id)]
+        self.ents[e].state = 2
+        self.ent_unref(e)
+
+    # -- next hops ------------------------------------------------------------------
+    def nh_add(self, uint32_t e, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t ifindex,
+               uint32_t flags, uint64_t info, uint64_t remote, uint64_t handle, bint want_handle):
+        """RtmAddNextHop.  Returns (handle or 0, change_flags)."""
+        cdef uint32_t s
+        cdef uint32_t created = 0
+        if handle:
+            s = self.nh_slot(handle)
+            if s == 0:
+                raise _errors.InvalidHandle(f"invalid next-hop handle {handle:#x}")
+            if self.nhs[s].owner != e:
+                raise _errors.AccessDenied("the next hop belongs to another entity")
+            if self.nhs[s].state != NH_STATE_CREATED:
+                raise _errors.NotFound("the next hop was deleted")
+        else:
+            key = (e, v6, hi, lo, plen, ifindex)
+            s = self.nh_keys.get(key, 0)
+            if s == 0:
+                s = self.nh_free_head
+                if s:
+                    self.nh_free_head = self.nhs[s].ifindex
+                else:
+                    if self.nh_used >= self.nh_cap:
+                        self.grow_nhs(self.nh_used + 1)
+                    s = self.nh_used
+                    self.nh_used += 1
+                    self.nhs[s].gen = 0
+                self.nhs[s].hi = hi
+                self.nhs[s].lo = lo
+                self.nhs[s].plen = plen
+                self.nhs[s].v6 = v6
+                self.nhs[s].ifindex = ifindex
+                self.nhs[s].owner = <uint16_t>e
+                self.nhs[s].state = NH_STATE_CREATED
+                self.nhs[s].refcnt = 1          # the owner's table holds it until deleted
+                self.nhs[s].hrefs = 0
+                self.ents[e].refcnt += 1
+                self.nh_keys[key] = s
+                created = 1
+        self.nhs[s].flags = <uint16_t>flags
+        self.nhs[s].info = info
+        self.nhs[s].remote = remote
+        if handle:
+            return handle, 0
+        if want_handle:
+            self.take_ref(KIND_NEXTHOP, s)
+            return self.h_nh(s), created
+        return 0, created
+
+    def nh_check(self, uint64_t h, bint live=False):
+        cdef uint32_t s = self.nh_slot(h)
+        if s == 0:
+            raise _errors.InvalidHandle(f"invalid next-hop handle {h:#x}")
+        if live and self.nhs[s].state != NH_STATE_CREATED:
+            raise _errors.NotFound("the next hop was deleted")
+        return s
+
+    def nh_find(self, uint32_t e, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t ifindex):
+        """Slot of the caller's live next hop with that key, or 0."""
+        return self.nh_keys.get((e, v6, hi, lo, plen, ifindex), 0)
+
+    def nh_slot_handle(self, uint32_t s):
+        return self.h_nh(s)
+
+    def nh_owner(self, uint32_t s):
+        return self.nhs[s].owner
+
+    cdef void nh_delete_slot(self, uint32_t s):
+        del self.nh_keys[(self.nhs[s].owner, self.nhs[s].v6, self.nhs[s].hi, self.nhs[s].lo,
+                          self.nhs[s].plen, self.nhs[s].ifindex)]
+        self.nhs[s].state = NH_STATE_DELETED
+        self.nh_unref(s)                       # the owner's table reference
+
+    def nh_delete(self, uint32_t s):
+        """U37: the next hop leaves its owner's table; routes keep using it."""
+        if self.nhs[s].state != NH_STATE_CREATED:
+            raise _errors.NotFound("the next hop was already deleted")
+        self.nh_delete_slot(s)
+
+    def nh_info(self, uint32_t s, bint take_refs):
+        """(v6, hi, lo, plen, owner_handle, ifindex, state, flags, info, remote)."""
+        cdef NhRec* n = &self.nhs[s]
+        if take_refs:
+            self.take_ref(KIND_ENTITY, n.owner)
+        return (n.v6, n.hi, n.lo, n.plen, self.h_ent(n.owner), n.ifindex, n.state, n.flags,
+                n.info, n.remote)
+
+    def nh_set(self, uint32_t s, uint32_t flags, uint64_t info, uint64_t remote):
+        """In-place edit of the owner-writable fields (LockNextHop)."""
+        self.nhs[s].flags = <uint16_t>flags
+        self.nhs[s].info = info
+        self.nhs[s].remote = remote
+
+    def nh_slots(self, uint32_t e):
+        """The caller's live next hops ordered by (address, length, interface)."""
+        out = [s for s in range(1, self.nh_used)
+               if self.nhs[s].owner == e and self.nhs[s].state == NH_STATE_CREATED]
+        out.sort(key=lambda s: (self.nhs[s].hi, self.nhs[s].lo, self.nhs[s].plen,
+                                self.nhs[s].ifindex))
+        return out
+
+    # -- routes: Python-level accessors ---------------------------------------------
+    def route_check(self, uint64_t h):
+        """Slot of an allocated route (live or deleted-but-referenced)."""
+        cdef uint32_t r = self.route_slot(h)
+        if r == 0:
+            raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
+        return r
+
+    def route_handle(self, uint32_t r):
+        return self.h_route(r)
+
+    def route_state(self, uint32_t r):
+        return self.routes[r].state
+
+    def route_owner(self, uint32_t r):
+        return self.routes[r].owner
+
+    def route_info(self, uint32_t r, bint take_refs):
+        """(dest_h, owner_h, neighbour_h, state, flags1, flags, metric, pref,
+        views, info, next_hop handles).  With ``take_refs`` every handle in it
+        gains a reference (RtmGetRouteInfo; RtmReleaseRouteInfo drops them)."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t* lst = self.route_nhs(r)
+        cdef int i
+        nhs = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
+        if take_refs:
+            self.take_ref(KIND_DEST, rr.dest)
+            self.take_ref(KIND_ENTITY, rr.owner)
+            if rr.neighbour:
+                self.take_ref(KIND_NEXTHOP, rr.neighbour)
+            for i in range(rr.n_nh):
+                self.take_ref(KIND_NEXTHOP, lst[i])
+        return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rr.state,
+                rr.flags1, rr.flags, rr.metric, rr.pref, rr.views, rr.info, nhs)
+
+    def route_dest(self, uint32_t r):
+        return self.routes[r].dest
+
+    def route_spec_tuple(self, uint32_t r):
+        """(neighbour slot, next-hop slots, pref, metric, views, flags, flags1, info)."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t* lst = self.route_nhs(r)
+        return (rr.neighbour, tuple([lst[i] for i in range(rr.n_nh)]), rr.pref, rr.metric,
+                rr.views, rr.flags, rr.flags1, rr.info)
+
+    def route_best_views(self, uint32_t r):
+        """RtmIsBestRoute: views in which r is the best route."""
+        cdef uint32_t d = self.routes[r].dest, m = 0
+        cdef int i
+        if self.routes[r].state != ROUTE_STATE_CREATED:
+            return 0
+        for i in range(self.nv):
+            if self.best[<size_t>d * self.nv + i] == r:
+                m |= 1u << self.view_id[i]
+        return m
+
+    def route_delete_py(self, uint32_t r):
+        """Delete a live route; returns the change flags."""
+        cdef uint32_t flags = 0
+        self.route_delete(r, &flags)
+        return flags
+
+    # -- destinations -----------------------------------------------------------------
+    def dest_check(self, uint64_t h):
+        cdef uint32_t d = self.dest_slot(h)
+        if d == 0:
+            raise _errors.InvalidHandle(f"invalid destination handle {h:#x}")
+        return d
+
+    def dest_handle(self, uint32_t d):
+        return self.h_dest(d)
+
+    def dest_find(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
+        """Exact match: the visible destination of that prefix, or 0."""
+        cdef uint32_t d = self.hash_find(v6, hi, lo, plen)
+        if d and self.dest_visible(d, views):
+            return d
+        return 0
+
+    def dest_lpm(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
+        return self.trie_lpm(v6, hi, lo, plen, views)
+
+    def dest_less_specific(self, uint32_t d, uint32_t views):
+        """Next shorter visible destination covering d, or 0 (U34)."""
+        cdef uint32_t p = self.nodes[d].parent
+        while p:
+            if self.dest_visible(p, views):
+                return p
+            p = self.nodes[p].parent
+        return 0
+
+    def dest_key(self, uint32_t d):
+        """(family, hi, lo, plen)."""
+        cdef Node* n = &self.nodes[d]
+        return (6 if n.flags & NF_V6 else 4, n.hi, n.lo, n.plen)
+
+    def dest_address(self, uint32_t d):
+        cdef Node* n = &self.nodes[d]
+        return NetAddress.make(n.hi, n.lo, n.plen, 6 if n.flags & NF_V6 else 4)
+
+    def dest_routes(self, uint32_t d):
+        """Route slots of d in selection order."""
+        out = []
+        cdef uint32_t r = self.nodes[d].routes
+        while r:
+            out.append(r)
+            r = self.routes[r].next
+        return out
+
+    def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
+                  bint take_refs):
+        """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).
+
+        view infos: one (view_id, num_routes, route_h, owner_h, dest_flags,
+        hold_route_h) per supported view in ``views``, ascending view id.
+        ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
+        With ``take_refs`` each returned handle gains a reference."""
+        cdef Node* n = &self.nodes[d]
+        cdef uint32_t r, best, vbit, cnt
+        cdef int i
+        vis = []
+        if views == 0xFFFFFFFFU:
+            views = self.views_mask
+        for i in range(self.nv):
+            vbit = 1u << self.view_id[i]
+            if not (views & vbit):
+                continue
+            cnt = 0
+            best = 0
+            r = self.nodes[d].routes
+            while r:
+                if self.routes[r].views & vbit:
+                    cnt += 1
+                    if best == 0 and (proto_mode == 0 or
+                                      self.ents[self.routes[r].owner].protocol_id == proto):
+                        best = r
+                r = self.routes[r].next
+            if take_refs and best:
+                self.take_ref(KIND_ROUTE, best)
+                self.take_ref(KIND_ENTITY, self.routes[best].owner)
+            vis.append((self.view_id[i], cnt, self.h_route(best),
+                        self.h_ent(self.routes[best].owner) if best else 0,
+                        self.routes[best].flags if best else 0, 0))
+        if take_refs:
+            self.take_ref(KIND_DEST, d)
+        n = &self.nodes[d]
+        return (self.h_dest(d), NetAddress.make(n.hi, n.lo, n.plen, 6 if n.flags & NF_V6 else 4),
+                n.last_changed, self.dest_views(d), vis)
+
+    # -- references held by callers (spec 1.16) ---------------------------------
+    cdef void take_ref(self, int kind, uint32_t x) noexcept nogil:
+        """One more caller-held reference on object x."""
+        if kind == KIND_ROUTE:
+            self.routes[x].refcnt += 1
+        elif kind == KIND_DEST:
+            self.nodes[x].refcnt += 1
+            self.nodes[x].hrefs += 1
+        elif kind == KIND_NEXTHOP:
+            self.nhs[x].refcnt += 1
+            self.nhs[x].hrefs += 1
+        elif kind == KIND_ENTITY:
+            self.ents[x].refcnt += 1
+            self.ents[x].hrefs += 1
+
+    cdef uint32_t held_slot(self, uint64_t h) noexcept nogil:
+        """Slot named by a handle on which the caller holds a reference; 0 if
+        the handle is invalid or holds none (an over-release)."""
+        cdef uint64_t kind = h >> 60
+        cdef uint32_t x
+        if kind == KIND_ROUTE:
+            x = self.route_slot(h)
+            return x if x and self.routes[x].refcnt else 0
+        if kind == KIND_DEST:
+            x = self.dest_slot(h)
+            return x if x and self.nodes[x].hrefs else 0
+        if kind == KIND_NEXTHOP:
+            x = self.nh_slot(h)
+            return x if x and self.nhs[x].hrefs else 0
+        if kind == KIND_ENTITY:
+            x = self.ent_slot(h)
+            return x if x and self.ents[x].hrefs else 0
+        return 0
+
+    cdef void drop_ref(self, int kind, uint32_t x) noexcept nogil:
+        if kind == KIND_ROUTE:
+            self.route_release(x)
+        elif kind == KIND_DEST:
+            self.nodes[x].hrefs -= 1
+            self.dest_release(x)
+        elif kind == KIND_NEXTHOP:
+            self.nhs[x].hrefs -= 1
+            self.nh_unref(x)
+        elif kind == KIND_ENTITY:
+            self.ents[x].hrefs -= 1
+            self.ent_unref(x)
+
+    def check_handles(self, handles, int kind=0, bint held=True):
+        """Validate handles (of ``kind`` if non-zero); with ``held``, each must
+        carry a caller reference.  Raises InvalidHandle naming the first bad
+        one; nothing is changed."""
+        cdef uint64_t h
+        for obj in handles:
+            h = _as_handle(obj)
+            if h == 0 or (kind and (h >> 60) != <uint64_t>kind):
+                raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+            if held:
+                if self.held_slot(h) == 0:
+                    raise _errors.InvalidHandle(
+                        f"handle {h:#x} is stale or holds no reference to release")
+            elif self.any_slot(h) == 0:
+                raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+
+    cdef uint32_t any_slot(self, uint64_t h) noexcept nogil:
+        cdef uint64_t kind = h >> 60
+        if kind == KIND_ROUTE:
+            return self.route_slot(h)
+        if kind == KIND_DEST:
+            return self.dest_slot(h)
+        if kind == KIND_NEXTHOP:
+            return self.nh_slot(h)
+        if kind == KIND_ENTITY:
+            return self.ent_slot(h)
+        return 0
+
+    def release_handles(self, handles, int kind=0):
+        """Release one reference per handle (RtmRelease*).  All are validated
+        first; duplicates must each hold a reference."""
+        cdef uint64_t h
+        cdef uint32_t x
+        hs = [_as_handle(o) for o in handles]
+        self.check_handles(hs, kind, True)
+        # a handle listed twice needs two references
+        counts = {}
+        for h in hs:
+            counts[h] = counts.get(h, 0) + 1
+        for h, c in counts.items():
+            if c > 1 and self.ref_count(h) < c:
+                raise _errors.InvalidHandle(f"handle {h:#x} released more often than referenced")
+        for h in hs:
+            x = self.held_slot(h)
+            self.drop_ref(<int>(h >> 60), x)
+
+    def reference_handles(self, handles):
+        """RtmReferenceHandles: one more reference on each (validated first)."""
+        cdef uint64_t h
+        hs = [_as_handle(o) for o in handles]
+        self.check_handles(hs, 0, False)
+        for h in hs:
+            self.take_ref(<int>(h >> 60), self.any_slot(h))
+
+    def ref_count(self, h):
+        """Caller-held references on the object a handle names (0 if invalid)."""
+        cdef uint64_t hh = _as_handle(h)
+        cdef uint64_t kind = hh >> 60
+        cdef uint32_t x = self.any_slot(hh)
+        if x == 0:
+            return 0
+        if kind == KIND_ROUTE:
+            return self.routes[x].refcnt
+        if kind == KIND_DEST:
+            return self.nodes[x].hrefs
+        if kind == KIND_NEXTHOP:
+            return self.nhs[x].hrefs
+        return self.ents[x].hrefs
+
+    def subtree(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views,
+                bint include_self=True):
+        """Visible destinations inside (hi, lo)/plen in pre-order (U20)."""
+        cdef uint32_t top = self.trie_find_node(v6, hi, lo, plen), x
+        out = []
+        x = top
+        while x:
+            if self.dest_visible(x, views) and (include_self or self.nodes[x].plen != plen):
+                out.append(x)
+            x = self.trie_next_preorder(x, top)
+        return out
+
+    def covering(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
+        """Visible destinations containing (hi, lo)/plen, shortest first."""
+        cdef uint32_t cur = self.root[v6]
+        cdef Node* n
+        out = []
+        while cur:
+            n = &self.nodes[cur]
+            if n.plen > plen or not key_covers(n.hi, n.lo, n.plen, hi, lo):
+                break
+            if self.dest_visible(cur, views):
+                out.append(cur)
+            if n.plen == plen:
+                break
+            cur = n.child[key_bit(hi, lo, n.plen)]
+        return out
+
+    def check_invariants(self):
+        """Verify the structure (tests and debug builds); raises AssertionError."""
+        cdef uint32_t x, r, prev, cnt
+        cdef int v6, b, i
+        cdef uint64_t nd[2]
+        nd[0] = 0
+        nd[1] = 0
+        for v6 in range(2):
+            if self.root[v6]:
+                assert self.nodes[self.root[v6]].parent == 0, "root has a parent"
+        for x in range(1, self.n_used):
+            if not (self.nodes[x].flags & NF_USED):
+                continue
+            v6 = (self.nodes[x].flags & NF_V6) != 0
+            for b in range(2):
+                c = self.nodes[x].child[b]
+                if c:
+                    assert self.nodes[c].parent == x, f"node {c}: parent link"
+                    assert self.nodes[c].plen > self.nodes[x].plen, f"node {c}: child not longer"
+                    assert key_covers(self.nodes[x].hi, self.nodes[x].lo, self.nodes[x].plen,
+                                      self.nodes[c].hi, self.nodes[c].lo), f"node {c}: not inside"
+                    assert key_bit(self.nodes[c].hi, self.nodes[c].lo, self.nodes[x].plen) == b, \
+                        f"node {c}: wrong side"
+            if self.nodes[x].flags & NF_DEST:
+                nd[v6] += 1
+                assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
+                                      self.nodes[x].plen) == x, f"node {x}: not in hash"
+                assert self.nodes[x].routes or self.nodes[x].refcnt or \
+                    (self.nodes[x].flags & NF_HELD), f"dest {x}: empty and unreferenced"
+                prev = 0
+                r = self.nodes[x].routes
+                while r:
+                    assert self.routes[r].dest == x and self.routes[r].state == 0
+                    if prev:
+                        assert not self.route_before(&self.routes[r], &self.routes[prev]), \
+                            f"dest {x}: routes out of order"
+                    prev = r
+                    r = self.routes[r].next
+                for i in range(self.nv):
+                    r = self.nodes[x].routes
+                    while r and not (self.routes[r].views & (1u << self.view_id[i])):
+                        r = self.routes[r].next
+                    assert self.best[<size_t>x * self.nv + i] == r, f"dest {x}: stale best"
+            else:
+                assert self.nodes[x].child[0] and self.nodes[x].child[1], \
+                    f"glue node {x} with < 2 children"
+                assert self.nodes[x].routes == 0
+        assert nd[0] == self.n_dests[0] and nd[1] == self.n_dests[1], "dest counts"
+        assert self.h_count == nd[0] + nd[1], "hash count"
+
+    # -- bulk paths -------------------------------------------------------------------
+    def bulk_add(self, uint32_t ent, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
+                 const uint8_t[:] plen, const uint64_t[:] nbr, const uint64_t[:] nh,
+                 const uint32_t[:] pref, const uint32_t[:] metric, const uint32_t[:] views,
+                 const uint16_t[:] flags, const uint64_t[:] info, uint32_t cflags_in,
+                 uint32_t[::1] out):
+        """Add/update N routes (columns already broadcast to N).
+
+        Pass 1 validates every row (prefix, next hops, views) without touching
+        the table; on the first bad row it returns (status, row).  Pass 2 adds.
+        Returns (0, -1) on success."""
+        cdef Py_ssize_t n = out.shape[0], i
+        cdef int st = 0, maxlen = 128 if v6 else 32
+        cdef uint64_t mhi, mlo, last_nbr = 0, last_nh = 0
+        cdef uint32_t nbr_slot = 0, nh_slot = 0, v, r
+        cdef RouteSpec sp
+        with nogil:
+            for i in range(n):
+                if plen[i] > maxlen:
+                    st = ERROR_INVALID_PARAMETER
+                    break
+                key_mask(plen[i], &mhi, &mlo)
+                if (hi[i] & ~mhi) or (lo[i] & ~mlo):
+                    st = ERROR_INVALID_PARAMETER
+                    break
+                if nbr[i] != last_nbr or i == 0:
+                    st = self.check_nh_for(ent, nbr[i], &nbr_slot)
+                    if st:
+                        break
+                    last_nbr = nbr[i]
+                if nh[i] != last_nh or i == 0:
+                    st = self.check_nh_for(ent, nh[i], &nh_slot)
+                    if st:
+                        break
+                    last_nh = nh[i]
+                v = views[i]
+                st = self.check_views(&v)
+                if st:
+                    break
+        if st:
+            return st, i
+        last_nbr = 0
+        last_nh = 0
+        with nogil:
+            for i in range(n):
+                if nbr[i] != last_nbr or i == 0:
+                    self.check_nh_for(ent, nbr[i], &nbr_slot)
+                    last_nbr = nbr[i]
+                if nh[i] != last_nh or i == 0:
+                    self.check_nh_for(ent, nh[i], &nh_slot)
+                    last_nh = nh[i]
+                sp.neighbour = nbr_slot
+                sp.n_nh = 1 if nh_slot else 0
+                sp.nh[0] = nh_slot
+                sp.pref = pref[i]
+                sp.metric = metric[i]
+                sp.views = views[i]
+                self.check_views(&sp.views)
+                sp.flags = flags[i]
+                sp.flags1 = 0
+                sp.info = info[i]
+                self.route_add(ent, v6, hi[i], lo[i], plen[i], &sp, 0, cflags_in, &out[i], &r)
+        return 0, -1
+
+    def bulk_delete(self, uint32_t ent, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
+                    const uint8_t[:] plen, const uint64_t[:] nbr, bint first,
+                    uint32_t[::1] out):
+        """Delete by identity (dest, owner, neighbour; ``first``: any neighbour).
+        Rows whose route does not exist get DELETE_NOT_FOUND in ``out``.
+        Returns (status, row) like bulk_add."""
+        cdef Py_ssize_t n = out.shape[0], i
+        cdef int st = 0, maxlen = 128 if v6 else 32
+        cdef uint64_t mhi, mlo, last_nbr = 0
+        cdef uint32_t nbr_slot = 0, d, r
+        with nogil:
+            for i in range(n):
+                if plen[i] > maxlen:
+                    st = ERROR_INVALID_PARAMETER
+                    break
+                key_mask(plen[i], &mhi, &mlo)
+                if (hi[i] & ~mhi) or (lo[i] & ~mlo):
+                    st = ERROR_INVALID_PARAMETER
+                    break
+                if nbr[i] and (nbr[i] != last_nbr or i == 0):
+                    if self.nh_slot(nbr[i]) == 0:
+                        st = ERROR_INVALID_HANDLE
+                        break
+                    last_nbr = nbr[i]
+        if st:
+            return st, i
+        with nogil:
+            for i in range(n):
+                out[i] = DELETE_NOT_FOUND
+                d = self.hash_find(v6, hi[i], lo[i], plen[i])
+                if d == 0:
+                    continue
+                nbr_slot = <uint32_t>(nbr[i] & 0xFFFFFFFFU) if nbr[i] else 0
+                r = self.nodes[d].routes
+                while r:
+                    if self.routes[r].owner == ent and (first or self.routes[r].neighbour == nbr_slot):
+                        break
+                    r = self.routes[r].next
+                if r:
+                    self.route_delete(r, &out[i])
+        return 0, -1
+
+    def bulk_lookup(self, int v6, const uint64_t[:] hi, const uint64_t[:] lo, uint32_t view,
+                    uint32_t[::1] node_out):
+        """Longest-prefix match of N addresses in one view; node per address (0 = miss)."""
+        cdef Py_ssize_t n = node_out.shape[0], i
+        cdef int vi = self.view_index[view] if view < 32 else -1
+        cdef uint32_t a, e
+        cdef uint32_t* t24
+        cdef uint32_t* t8
+        if vi < 0:
+            raise _errors.NotSupported(f"view {view} is not supported")
+        if not v6 and vi < 2:
+            if not self.fwd_on[vi]:
+                self.fwd_build(vi)
+            t24 = self.fwd24[vi]
+            t8 = self.fwd8[vi]
+            with nogil:
+                for i in range(n):
+                    a = <uint32_t>(hi[i] >> 32)
+                    e = t24[a >> 8]
+                    if e & FWD_EXT:
+                        e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+                    node_out[i] = e
+        else:
+            with nogil:
+                for i in range(n):
+                    node_out[i] = self.trie_lpm(v6, hi[i], lo[i], 128 if v6 else 32, 1u << view)
+        return None
+
+    def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint64_t[::1] pfx_hi,
+                    uint64_t[::1] pfx_lo, int16_t[::1] length, uint64_t[::1] next_hop,
+                    uint64_t[::1] dest):
+        """Fill the lookup result columns from matched nodes."""
+        cdef Py_ssize_t n = nodes.shape[0], i
+        cdef int vi = self.view_index[view]
+        cdef uint32_t x, r
+        cdef Node* nd
+        with nogil:
+            for i in range(n):
+                x = nodes[i]
+                if x == 0:
+                    pfx_hi[i] = 0
+                    pfx_lo[i] = 0
+                    length[i] = -1
+                    next_hop[i] = 0
+                    dest[i] = 0
+                    continue
+                nd = &self.nodes[x]
+                pfx_hi[i] = nd.hi
+                pfx_lo[i] = nd.lo
+                length[i] = nd.plen
+                dest[i] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
+                r = self.best[<size_t>x * self.nv + vi]
+                if r and self.routes[r].n_nh:
+                    next_hop[i] = self.h_nh(self.route_nhs(r)[0])
+                else:
+                    next_hop[i] = 0
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Structures of the facade that the hot path reads at C speed
+# ---------------------------------------------------------------------------
+cdef class PrefInfo:
+    """``RTM_PREF_INFO``: lower preference wins; metric breaks preference ties."""
+    cdef public uint32_t metric
+    cdef public uint32_t preference
+
+    def __init__(self, uint32_t metric=0, uint32_t preference=0):
+        self.metric = metric
+        self.preference = preference
+
+    def __repr__(self):
+        return f"PrefInfo(metric={self.metric}, preference={self.preference})"
+
+    def __eq__(self, other):
+        if not isinstance(other, PrefInfo):
+            return NotImplemented
+        return (self.metric, self.preference) == (other.metric, other.preference)
+
+    def __iter__(self):
+        return iter((self.metric, self.preference))
+
+    def __reduce__(self):
+        return (PrefInfo, (self.metric, self.preference))
+
+
+cdef class RouteInfo:
+    """``RTM_ROUTE_INFO``: a route's fields, as given to and returned by the manager.
+
+    On input (``add_route_to_dest``) the manager takes ``neighbour``,
+    ``flags``, ``flags1``, ``metric``/``preference`` (``pref_info``),
+    ``belongs_to_views``, ``entity_specific_info`` and ``next_hops``; it sets
+    ``dest_handle``, ``route_owner`` and ``state`` itself.
+
+    ``belongs_to_views`` defaults to the unicast view.  ``entity_specific_info``
+    is the owner's opaque value: an unsigned 64-bit integer (a ``PVOID`` in C).
+    """
+    cdef public object dest_handle
+    cdef public object route_owner
+    cdef public object neighbour
+    cdef public int state
+    cdef public int flags1
+    cdef public int flags
+    cdef public uint32_t metric
+    cdef public uint32_t preference
+    cdef public uint32_t belongs_to_views
+    cdef public uint64_t entity_specific_info
+    cdef public tuple next_hops
+    cdef public object _refs_held          # set by get_route_info: references to release
+
+    def __init__(self, *, neighbour=0, next_hops=(), uint32_t metric=0, uint32_t preference=0,
+                 pref_info=None, uint32_t belongs_to_views=1, int flags=0, int flags1=0,
+                 uint64_t entity_specific_info=0, dest_handle=0, route_owner=0, int state=0):
+        self.neighbour = neighbour or 0
+        self.next_hops = _as_nh_tuple(next_hops)
+        self.metric = metric
+        self.preference = preference
+        if pref_info is not None:
+            self.metric, self.preference = pref_info
+        self.belongs_to_views = belongs_to_views
+        self.flags = flags
+        self.flags1 = flags1
+        self.entity_specific_info = entity_specific_info
+        self.dest_handle = dest_handle
+        self.route_owner = route_owner
+        self.state = state
+        self._refs_held = None
+
+    @property
+    def pref_info(self):
+        return PrefInfo(self.metric, self.preference)
+
+    @pref_info.setter
+    def pref_info(self, value):
+        self.metric, self.preference = value
+
+    @property
+    def num_next_hops(self):
+        return len(self.next_hops)
+
+    def copy(self):
+        """A copy without the references (edit it and pass it to add_route_to_dest)."""
+        return RouteInfo(neighbour=self.neighbour, next_hops=self.next_hops, metric=self.metric,
+                         preference=self.preference, belongs_to_views=self.belongs_to_views,
+                         flags=self.flags, flags1=self.flags1,
+                         entity_specific_info=self.entity_specific_info,
+                         dest_handle=self.dest_handle, route_owner=self.route_owner,
+                         state=self.state)
+
+    def _key(self):
+        return (self.dest_handle, self.route_owner, self.neighbour, self.state, self.flags1,
+                self.flags, self.metric, self.preference, self.belongs_to_views,
+                self.entity_specific_info, self.next_hops)
+
+    def __eq__(self, other):
+        if not isinstance(other, RouteInfo):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __repr__(self):
+        return ("RouteInfo(dest_handle={:#x}, route_owner={:#x}, neighbour={:#x}, state={}, "
+                "flags={:#x}, metric={}, preference={}, belongs_to_views={:#x}, "
+                "next_hops={})").format(self.dest_handle or 0, self.route_owner or 0,
+                                        self.neighbour or 0, self.state, self.flags, self.metric,
+                                        self.preference, self.belongs_to_views,
+                                        tuple(hex(h) for h in self.next_hops))
+
+
+cdef tuple _as_nh_tuple(object next_hops):
+    if next_hops is None:
+        return ()
+    if type(next_hops) is tuple:
+        return <tuple>next_hops
+    if isinstance(next_hops, int):
+        return (next_hops,) if next_hops else ()
+    return tuple(next_hops)
+
+
+cdef object _STATUS_ERRORS = None
+
+
+cdef void _raise_status(int st, str what) except *:
+    raise _errors.error_for_status(st, what)
+
+
+cdef class EntityCore:
+    """The C-level part of an entity: the per-call route path.
+
+    :class:`rtmcore.Entity` subclasses it; use that.
+    """
+    cdef readonly Core core
+    cdef readonly uint32_t slot
+    cdef readonly uint64_t handle
+    cdef readonly int v6
+    cdef readonly int family
+
+    def _bind(self, Core core, uint64_t handle):
+        self.core = core
+        self.handle = handle
+        self.slot = core.ent_check(handle)
+        self.v6 = core.ents[self.slot].v6
+        self.family = 6 if self.v6 else 4
+
+    cdef inline int live(self) except -1:
+        cdef EntRec* e = &self.core.ents[self.slot]
+        if e.state != 1 or e.gen != ((self.handle >> 32) & 0xFFFF):
+            raise _errors.InvalidHandle("the entity is deregistered")
+        return 0
+
+    cdef int fill_spec(self, RouteSpec* sp, RouteInfo ri, object neighbour, object next_hops,
+                       object metric, object preference, object views, object flags,
+                       object flags1, object info) except -1:
+        cdef int st, i, j
+        cdef uint64_t h
+        cdef tuple nhs
+        if ri is not None:
+            sp.pref = ri.preference
+            sp.metric = ri.metric
+            sp.views = ri.belongs_to_views
+            sp.flags = <uint16_t>ri.flags
+            sp.flags1 = <uint8_t>ri.flags1
+            sp.info = ri.entity_specific_info
+            if neighbour is None:
+                neighbour = ri.neighbour
+            if next_hops is None:
+                next_hops = ri.next_hops
+        else:
+            sp.pref = 0
+            sp.metric = 0
+            sp.views = 1
+            sp.flags = 0
+            sp.flags1 = 0
+            sp.info = 0
+        if metric is not None:
+            sp.metric = metric
+        if preference is not None:
+            sp.pref = preference
+        if views is not None:
+            sp.views = views
+        if flags is not None:
+            if not (0 <= flags <= 0xFFFF):
+                raise _errors.InvalidParameter(f"route flags {flags!r} out of range")
+            sp.flags = <uint16_t>flags
+        if flags1 is not None:
+            if not (0 <= flags1 <= 0xFF):
+                raise _errors.InvalidParameter(f"flags1 {flags1!r} out of range")
+            sp.flags1 = <uint8_t>flags1
+        if info is not None:
+            sp.info = info
+        st = self.core.check_views(&sp.views)
+        if st:
+            _raise_status(st, f"view mask {views if views is not None else sp.views:#x}: "
+                              + ("names an unsupported view" if st == ERROR_NOT_SUPPORTED
+                                 else "a route must belong to at least one view"))
+        h = _as_handle(neighbour)
+        st = self.core.check_nh_for(self.slot, h, &sp.neighbour)
+        if st:
+            _raise_status(st, f"neighbour {h:#x}: " + _nh_problem(st))
+        nhs = _as_nh_tuple(next_hops)
+        if len(nhs) > self.core.max_nh:
+            raise _errors.InvalidParameter(
+                f"{len(nhs)} next hops; MaxNextHopsInRoute is {self.core.max_nh}")
+        sp.n_nh = <uint8_t>len(nhs)
+        for i in range(sp.n_nh):
+            h = _as_handle(nhs[i])
+            st = self.core.check_nh_for(self.slot, h, &sp.nh[i])
+            if st == 0 and sp.nh[i] == 0:
+                st = ERROR_INVALID_HANDLE
+            if st:
+                _raise_status(st, f"next hop {h:#x}: " + _nh_problem(st))
+            for j in range(i):
+                if sp.nh[j] == sp.nh[i]:
+                    raise _errors.InvalidParameter(f"next hop {h:#x} listed twice")
+        return 0
+
+    def add_route_to_dest(self, dest, RouteInfo route_info=None, *, route=None,
+                          bint return_handle=False, time_to_live=0xFFFFFFFF, route_list=None,
+                          notify_type=0, notify_handle=None, uint32_t change_flags=0,
+                          neighbour=None, next_hops=None, metric=None, preference=None,
+                          views=None, flags=None, flags1=None, entity_specific_info=None):
+        """Add a route, or update an existing one (``RtmAddRouteToDest``).
+
+        Parameters
+        ----------
+        dest : prefix
+            The destination: ``"10.1.0.0/16"``, an ``ipaddress`` network, a
+            :class:`NetAddress` or ``(int, length)``.  Host bits must be zero.
+        route_info : RouteInfo, optional
+            The route's fields; the keyword fields below override it.
+        route : int, optional
+            Handle of a route of this entity to update (no search; the
+            destination must be the route's).  Input ``change_flags`` are
+            then ignored.
+        return_handle : bool
+            Return a referenced handle to the added / updated route (release
+            it with :meth:`release_routes`).  Otherwise ``None`` is returned.
+        change_flags : int
+            0: update the caller's route with the same neighbour, else create;
+            ``RTM_ROUTE_CHANGE_NEW``: always create; ``RTM_ROUTE_CHANGE_FIRST``:
+            update the caller's highest-ranked route whatever its neighbour.
+        neighbour, next_hops, metric, preference, views, flags, flags1, entity_specific_info
+            Route fields (override ``route_info``).  ``next_hops``: one
+            next-hop handle or a sequence of them (equal-cost).
+
+        Returns
+        -------
+        (route_handle or None, change_flags)
+            ``RTM_ROUTE_CHANGE_NEW`` if a route was created;
+            ``RTM_ROUTE_CHANGE_BEST`` if the best route of some view changed
+            (or the best route's preference, metric, next hops or flags did).
+
+        Raises
+        ------
+        InvalidParameter, InvalidHandle, AccessDenied, NotSupported, NotFound
+            The table is unchanged.
+        """
+        cdef ParsedPrefix p
+        cdef RouteSpec sp
+        cdef uint32_t r = 0, out = 0, rslot = 0
+        cdef uint64_t rh
+        cdef int rc, st
+        self.live()
+        rc = to_key(dest, self.family, 1, &p)
+        if rc:
+            _raise_parse(rc, dest)
+        if notify_type or notify_handle:
+            raise _errors.InvalidParameter("NotifyType / NotifyHandle are reserved: pass 0 / None")
+        self.fill_spec(&sp, route_info, neighbour, next_hops, metric, preference, views, flags,
+                       flags1, entity_specific_info)
+        if route is not None and route != 0:
+            rh = _as_handle(route)
+            r = self.core.route_slot(rh)
+            if r == 0:
+                raise _errors.InvalidHandle(f"invalid route handle {rh:#x}")
+            if self.core.routes[r].state != ROUTE_STATE_CREATED:
+                raise _errors.NotFound("the route was deleted")
+            if self.core.routes[r].owner != self.slot:
+                raise _errors.AccessDenied("the route belongs to another entity")
+            change_flags = 0
+        elif change_flags & ~<uint32_t>(CHANGE_NEW | CHANGE_FIRST):
+            raise _errors.InvalidParameter(f"input change flags {change_flags:#x}")
+        if time_to_live != 0xFFFFFFFF or route_list is not None:
+            self._extras_check(time_to_live, route_list)
+        st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, change_flags,
+                                 &out, &rslot)
+        if st:
+            _raise_status(st, f"{dest!r}: destination differs from the route's")
+        if time_to_live != 0xFFFFFFFF or route_list is not None:
+            self._extras_apply(self.core.h_route(rslot), time_to_live, route_list)
+        if return_handle:
+            if r:
+                return route, out
+            self.core.take_ref(KIND_ROUTE, rslot)
+            return self.core.h_route(rslot), out
+        return None, out
+
+    def _extras_check(self, time_to_live, route_list):
+        raise _errors.NotSupported("route aging and route lists are not available in this build")
+
+    def _extras_apply(self, route, time_to_live, route_list):
+        pass
+
+    def delete_route_to_dest(self, route):
+        """Delete one of the caller's routes (``RtmDeleteRouteToDest``).
+
+        Consumes one reference of ``route`` (do not release it afterwards).
+        Returns the change flags (``RTM_ROUTE_CHANGE_BEST`` if the best route
+        of some view changed).
+        """
+        cdef uint64_t h = _as_handle(route)
+        cdef uint32_t r, out = 0
+        self.live()
+        r = self.core.route_slot(h)
+        if r == 0:
+            raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
+        if self.core.routes[r].owner != self.slot:
+            raise _errors.AccessDenied("the route belongs to another entity")
+        if self.core.routes[r].state != ROUTE_STATE_CREATED:
+            raise _errors.NotFound("the route was already deleted")
+        if self.core.routes[r].refcnt:
+            self.core.routes[r].refcnt -= 1       # the consumed reference
+        self.core.route_delete(r, &out)
+        return out
+
+
+cdef str _nh_problem(int st):
+    if st == ERROR_ACCESS_DENIED:
+        return "belongs to another entity"
+    if st == ERROR_INVALID_PARAMETER:
+        return "was deleted"
+    return "not a valid next-hop handle"

@@ -1,0 +1,817 @@
+"""The RTMv2-style facade: :class:`RoutingTableManager` and :class:`Entity`.
+
+Naming follows RTMv2: every RTMv2 function whose first argument is the
+registration handle is a method of :class:`Entity`, in snake_case without the
+``Rtm`` prefix (``RtmAddRouteToDest`` -> ``Entity.add_route_to_dest``).  Output
+parameters are returned (a tuple in C order where there are several); failures
+raise :class:`rtmcore.RtmError` subclasses carrying the Win32 code in
+``.winerror``.  :mod:`rtmcore.rtmv2` offers the same functions under their C
+names, returning status codes.
+
+References (spec 1.16).  Every handle the RTMv2-named methods hand out
+carries a reference, to be released with the matching ``release_*`` method;
+an info structure's handles are released together by its ``release_*_info``.
+A deleted route stays readable (state DELETED) until its last reference is
+released.  The Pythonic queries (``search_*``, ``lookup``, ``routes``) return
+snapshots that hold **no** references: their handles stay valid while the
+object exists, and are refused (``InvalidHandle``) afterwards, never
+dereferenced.
+"""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from . import constants as C
+from . import errors as E
+from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo
+
+__all__ = [
+    "RoutingTableManager", "Entity", "EntityInfo", "RegnProfile", "NextHopInfo", "DestInfo",
+    "DestViewInfo", "LookupResult", "NetAddress", "PrefInfo", "RouteInfo",
+]
+
+_AF = {C.AF_INET: 0, C.AF_INET6: 1, socket.AF_INET: 0, socket.AF_INET6: 1, 4: 0, 6: 1}
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """``RTM_ENTITY_INFO``: an entity's identity."""
+
+    rtm_instance_id: int
+    address_family: int
+    entity_protocol_id: int
+    entity_instance_id: int
+
+    @property
+    def entity_id(self) -> int:
+        """``EntityId`` as one 64-bit value (protocol id in the low half)."""
+        return (self.entity_instance_id << 32) | self.entity_protocol_id
+
+
+@dataclass(frozen=True)
+class RegnProfile:
+    """``RTM_REGN_PROFILE``: the limits an entity works with."""
+
+    max_next_hops_in_route: int
+    max_handles_in_enum: int
+    views_supported: int
+    number_of_views: int
+
+
+@dataclass
+class NextHopInfo:
+    """``RTM_NEXTHOP_INFO``.
+
+    ``next_hop_address`` and ``interface_index`` identify the next hop in its
+    owner's table; ``flags``, ``entity_specific_info`` and ``remote_next_hop``
+    are the owner's to change.
+    """
+
+    next_hop_address: NetAddress | None = None
+    interface_index: int = 0
+    flags: int = 0
+    entity_specific_info: int = 0
+    remote_next_hop: int = 0
+    next_hop_owner: int = 0
+    state: int = 0
+    _refs_held: bool = field(default=False, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DestViewInfo:
+    """One view's part of ``RTM_DEST_INFO``."""
+
+    view_id: int
+    num_routes: int
+    route: int
+    owner: int
+    dest_flags: int
+    hold_route: int
+
+
+@dataclass
+class DestInfo:
+    """``RTM_DEST_INFO``: a destination and, per requested view, its best route.
+
+    ``last_changed`` is in milliseconds of the manager's clock (Unix time by
+    default).  ``view_info`` has one entry per requested supported view, in
+    ascending view id; it is empty when the request named view mask 0.
+    """
+
+    dest_handle: int
+    dest_address: NetAddress
+    last_changed: int
+    belongs_to_views: int
+    view_info: list = field(default_factory=list)
+    _refs_held: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def number_of_views(self) -> int:
+        return len(self.view_info)
+
+    @property
+    def prefix(self) -> str:
+        return str(self.dest_address)
+
+    def best(self, view_id: int = C.RTM_VIEW_ID_UCAST) -> int:
+        """Best route handle of one view (0 if none or the view was not asked)."""
+        for v in self.view_info:
+            if v.view_id == view_id:
+                return v.route
+        return 0
+
+
+class LookupResult(NamedTuple):
+    """Columns of a batch longest-prefix match (one row per address).
+
+    ``length`` is -1 where nothing matched (the other columns are then 0).
+    ``prefix`` is ``uint32`` for IPv4, ``(N, 2) uint64`` for IPv6.  ``next_hop``
+    is the first next hop of the best route of the view, ``dest`` the matched
+    destination.  The handles carry no references.
+    """
+
+    prefix: np.ndarray
+    length: np.ndarray
+    next_hop: np.ndarray
+    dest: np.ndarray
+
+
+def _handles(hs) -> list:
+    if hs is None:
+        return []
+    if isinstance(hs, (int, np.integer)):
+        return [int(hs)]
+    return [int(h) for h in hs]
+
+
+class Entity(EntityCore):
+    """A registered client of the manager (the RTMv2 registration handle).
+
+    Obtain one from :meth:`RoutingTableManager.register_entity`.  ``handle``
+    is the registration handle; ``profile`` the registration profile; ``info``
+    the identity.
+    """
+
+    manager: "RoutingTableManager"
+    profile: RegnProfile
+    info: EntityInfo
+
+    # -- registration ---------------------------------------------------------
+    def deregister_entity(self) -> None:
+        """Deregister (``RtmDeregisterEntity``).
+
+        The entity's routes are deleted (best routes recomputed for the
+        others), its next hops leave its table; handles others hold on them stay
+        readable until released.  Every other call with this entity afterwards
+        raises ``InvalidHandle``.
+        """
+        self._live()
+        self.manager._deregister(self)
+
+    def _live(self) -> None:
+        self.core.ent_check(self.handle)
+
+    def get_registered_entities(self) -> tuple[list[int], list[EntityInfo]]:
+        """Entities registered with this manager and family, the caller included.
+
+        Returns ``(handles, infos)``; each handle carries a reference
+        (:meth:`release_entities`).
+        """
+        self._live()
+        slots = self.core.ent_registered(self.v6)
+        handles = [self.core.ent_ref(e) for e in slots]
+        return handles, [self.manager._entity_info(e) for e in slots]
+
+    def release_entities(self, handles: Iterable[int]) -> None:
+        """Release entity handles from :meth:`get_registered_entities`."""
+        self._live()
+        self.core.release_handles(_handles(handles), 1)
+
+    def get_entity_info(self, entity_handle: int) -> EntityInfo:
+        """Identity of an entity (``RtmGetEntityInfo``)."""
+        self._live()
+        e = self.core.ent_check(int(entity_handle), False)
+        return self.manager._entity_info(e)
+
+    def release_entity_info(self, info: EntityInfo) -> None:
+        """``RtmReleaseEntityInfo``: an entity info holds no handles; validates only."""
+        self._live()
+        if not isinstance(info, EntityInfo):
+            raise E.InvalidParameter("expected an EntityInfo")
+
+    # -- next hops ----------------------------------------------------------------
+    def _nh_key(self, address) -> NetAddress:
+        if address is None:
+            raise E.InvalidParameter("a next hop needs an address")
+        try:
+            return address if isinstance(address, NetAddress) else NetAddress(address, self.family)
+        except E.RtmError:
+            raise
+        except Exception as exc:  # pragma: no cover - defensive
+            raise E.InvalidParameter(f"{address!r}: {exc}") from None
+
+    def add_next_hop(self, next_hop_info: NextHopInfo | object = None, *, address=None,
+                     interface_index: int | None = None, flags: int | None = None,
+                     entity_specific_info: int | None = None, remote_next_hop: int | None = None,
+                     next_hop: int | None = None, return_handle: bool = True):
+        """Add or update a next hop in the caller's table (``RtmAddNextHop``).
+
+        The first argument is a :class:`NextHopInfo` or just the address
+        (``"192.0.2.1"``); keywords override its fields.  ``next_hop``: handle of
+        a next hop to update.  Otherwise the next hop is found by (address,
+        interface index), updated if found, created if not.
+
+        Returns ``(handle or None, change_flags)``; ``RTM_NEXTHOP_CHANGE_NEW``
+        if created.  The handle carries a reference (:meth:`release_next_hops`).
+        """
+        self._live()
+        if isinstance(next_hop_info, NextHopInfo):
+            nhi = next_hop_info
+        else:
+            nhi = NextHopInfo(next_hop_address=None)
+            if address is None:
+                address = next_hop_info
+        addr = self._nh_key(address if address is not None else nhi.next_hop_address)
+        ifindex = nhi.interface_index if interface_index is None else interface_index
+        fl = nhi.flags if flags is None else flags
+        info = nhi.entity_specific_info if entity_specific_info is None else entity_specific_info
+        remote = nhi.remote_next_hop if remote_next_hop is None else remote_next_hop
+        if not 0 <= ifindex <= 0xFFFFFFFF or not 0 <= fl <= 0xFFFF:
+            raise E.InvalidParameter("interface index or flags out of range")
+        if addr.family != self.family:
+            raise E.InvalidParameter(f"next hop {addr} is not in this entity's address family")
+        h, cf = self.core.nh_add(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex, fl,
+                                 int(info or 0), int(remote or 0), int(next_hop or 0),
+                                 bool(return_handle))
+        if next_hop:
+            return (int(next_hop) if return_handle else None), cf
+        return (h if return_handle else None), cf
+
+    def find_next_hop(self, next_hop_info: NextHopInfo | object, interface_index: int | None = None):
+        """Find the caller's next hop by (address, interface) (``RtmFindNextHop``).
+
+        Returns a referenced handle; raises ``NotFound``.
+        """
+        self._live()
+        if isinstance(next_hop_info, NextHopInfo):
+            addr = self._nh_key(next_hop_info.next_hop_address)
+            ifindex = next_hop_info.interface_index if interface_index is None else interface_index
+        else:
+            addr = self._nh_key(next_hop_info)
+            ifindex = interface_index or 0
+        s = self.core.nh_find(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex)
+        if not s:
+            raise E.NotFound(f"no next hop {addr} on interface {ifindex}")
+        h = self.core.nh_slot_handle(s)
+        self.core.reference_handles([h])
+        return h
+
+    def get_next_hop_info(self, next_hop: int) -> NextHopInfo:
+        """Copy a next hop (``RtmGetNextHopInfo``); release with
+        :meth:`release_next_hop_info`."""
+        self._live()
+        s = self.core.nh_check(int(next_hop))
+        return self._nh_info(s, True)
+
+    def _nh_info(self, s: int, refs: bool) -> NextHopInfo:
+        v6, hi, lo, plen, owner, ifindex, state, flags, info, remote = self.core.nh_info(s, refs)
+        addr = NetAddress((((hi << 64) | lo) if v6 else (hi >> 32), plen), 6 if v6 else 4)
+        return NextHopInfo(addr, ifindex, flags, info, remote, owner, state, _refs_held=refs)
+
+    def release_next_hop_info(self, info: NextHopInfo) -> None:
+        """Release the handles inside a next-hop info (its owner)."""
+        self._live()
+        if not isinstance(info, NextHopInfo) or not info._refs_held:
+            raise E.InvalidParameter("not a next-hop info from get_next_hop_info, or released")
+        self.core.release_handles([info.next_hop_owner], 1)
+        info._refs_held = False
+
+    def delete_next_hop(self, next_hop: int | None = None,
+                        next_hop_info: NextHopInfo | object = None,
+                        interface_index: int | None = None) -> None:
+        """Delete one of the caller's next hops (``RtmDeleteNextHop``), by handle
+        (consumed) or by (address, interface).  Routes using it keep it until
+        they are updated (decision U37)."""
+        self._live()
+        if next_hop:
+            s = self.core.nh_check(int(next_hop))
+            if self.core.nh_owner(s) != self.slot:
+                raise E.AccessDenied("the next hop belongs to another entity")
+            self.core.nh_delete(s)
+            if self.core.ref_count(int(next_hop)):
+                self.core.release_handles([int(next_hop)], 4)
+            return
+        if isinstance(next_hop_info, NextHopInfo):
+            addr = self._nh_key(next_hop_info.next_hop_address)
+            ifindex = next_hop_info.interface_index if interface_index is None else interface_index
+        else:
+            addr = self._nh_key(next_hop_info)
+            ifindex = interface_index or 0
+        s = self.core.nh_find(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex)
+        if not s:
+            raise E.NotFound(f"no next hop {addr} on interface {ifindex}")
+        self.core.nh_delete(s)
+
+    def release_next_hops(self, handles: Iterable[int]) -> None:
+        """Release next-hop handles (``RtmReleaseNextHops``)."""
+        self._live()
+        self.core.release_handles(_handles(handles), 4)
+
+    # -- routes -------------------------------------------------------------------
+    def get_route_info(self, route: int) -> tuple[RouteInfo, NetAddress]:
+        """Copy a route and its destination's address (``RtmGetRouteInfo``).
+
+        Works for deleted routes still referenced (state DELETED).  Release the
+        route info with :meth:`release_route_info`.
+        """
+        self._live()
+        r = self.core.route_check(int(route))
+        ri = self._route_info(r, True)
+        return ri, self.core.dest_address(self.core.route_dest(r))
+
+    def _route_info(self, r: int, refs: bool) -> RouteInfo:
+        (dh, oh, nbr, state, flags1, flags, metric, pref, views, info,
+         nhs) = self.core.route_info(r, refs)
+        ri = RouteInfo(neighbour=nbr, next_hops=nhs, metric=metric, preference=pref,
+                       belongs_to_views=views, flags=flags, flags1=flags1,
+                       entity_specific_info=info, dest_handle=dh, route_owner=oh, state=state)
+        ri._refs_held = refs
+        return ri
+
+    def release_route_info(self, info: RouteInfo) -> None:
+        """Release the handles inside a route info (``RtmReleaseRouteInfo``)."""
+        self._live()
+        if not isinstance(info, RouteInfo) or not info._refs_held:
+            raise E.InvalidParameter("not a route info from get_route_info, or released")
+        hs = [info.dest_handle, info.route_owner] + ([info.neighbour] if info.neighbour else [])
+        hs += list(info.next_hops)
+        self.core.release_handles(hs)
+        info._refs_held = False
+
+    def release_routes(self, handles: Iterable[int]) -> None:
+        """Release route handles (``RtmReleaseRoutes``)."""
+        self._live()
+        self.core.release_handles(_handles(handles), 3)
+
+    def is_best_route(self, route: int) -> int:
+        """Views in which the route is the best route (``RtmIsBestRoute``)."""
+        self._live()
+        return self.core.route_best_views(self.core.route_check(int(route)))
+
+    def reference_handles(self, handles: Iterable[int]) -> None:
+        """One more reference on each handle (``RtmReferenceHandles``)."""
+        self._live()
+        self.core.reference_handles(_handles(handles))
+
+    # -- destinations -----------------------------------------------------------
+    def _views(self, target_views: int) -> int:
+        if target_views == C.RTM_VIEW_MASK_ALL:
+            return self.core.views_mask
+        if target_views & ~self.core.views_mask:
+            raise E.NotSupported(f"view mask {target_views:#x} names an unsupported view")
+        return target_views
+
+    def _proto(self, protocol_id: int) -> tuple[int, int]:
+        if protocol_id == C.RTM_BEST_PROTOCOL:
+            return 0, 0
+        if protocol_id == C.RTM_THIS_PROTOCOL:
+            return 1, self.info.entity_protocol_id
+        return 1, protocol_id
+
+    def _dest_info(self, d: int, views: int, protocol_id: int, refs: bool) -> DestInfo:
+        mode, proto = self._proto(protocol_id)
+        dh, addr, last, belongs, vis = self.core.dest_info(d, views, mode, proto, refs)
+        return DestInfo(dh, addr, last, belongs, [DestViewInfo(*v) for v in vis], _refs_held=refs)
+
+    def _key(self, prefix, strict: bool = True) -> NetAddress:
+        if type(prefix) is NetAddress:
+            if prefix.family != self.family:
+                raise E.InvalidParameter(f"{prefix}: not in this entity's address family")
+            return prefix
+        return NetAddress(prefix, self.family, strict)
+
+    def get_dest_info(self, dest: int, protocol_id: int = C.RTM_BEST_PROTOCOL,
+                      target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
+        """A destination's information (``RtmGetDestInfo``); release with
+        :meth:`release_dest_info`."""
+        self._live()
+        views = self._views(target_views)
+        return self._dest_info(self.core.dest_check(int(dest)), views, protocol_id, True)
+
+    def release_dest_info(self, info: DestInfo) -> None:
+        """Release the handles inside a destination info (``RtmReleaseDestInfo``)."""
+        self._live()
+        if not isinstance(info, DestInfo) or not info._refs_held:
+            raise E.InvalidParameter("not a destination info with references, or released")
+        hs = [info.dest_handle]
+        for v in info.view_info:
+            hs += [h for h in (v.route, v.owner, v.hold_route) if h]
+        self.core.release_handles(hs)
+        info._refs_held = False
+
+    def release_dests(self, infos: Iterable[DestInfo]) -> None:
+        """Release a batch of destination infos (``RtmReleaseDests``)."""
+        for info in list(infos):
+            self.release_dest_info(info)
+
+    def get_exact_match_destination(self, prefix, protocol_id: int = C.RTM_BEST_PROTOCOL,
+                                    target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
+        """The destination with exactly this prefix (``RtmGetExactMatchDestination``).
+
+        With a non-zero ``target_views`` only destinations in one of those views
+        count (decision U33).  Raises ``NotFound``.
+        """
+        self._live()
+        k = self._key(prefix)
+        views = self._views(target_views)
+        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, views)
+        if not d:
+            raise E.NotFound(f"no destination {k}")
+        return self._dest_info(d, views, protocol_id, True)
+
+    def get_most_specific_destination(self, prefix, protocol_id: int = C.RTM_BEST_PROTOCOL,
+                                      target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
+        """Longest-prefix match (``RtmGetMostSpecificDestination``): the
+        destination itself if it exists, else the longest one covering it."""
+        self._live()
+        k = self._key(prefix)
+        views = self._views(target_views)
+        d = self.core.dest_lpm(self.v6, k.hi, k.lo, k.plen, views)
+        if not d:
+            raise E.NotFound(f"no destination covers {k}")
+        return self._dest_info(d, views, protocol_id, True)
+
+    def get_less_specific_destination(self, dest: int, protocol_id: int = C.RTM_BEST_PROTOCOL,
+                                      target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
+        """The next shorter destination covering ``dest``
+        (``RtmGetLessSpecificDestination``); ``NotFound`` past the default route."""
+        self._live()
+        views = self._views(target_views)
+        d = self.core.dest_less_specific(self.core.dest_check(int(dest)), views)
+        if not d:
+            raise E.NotFound("no less specific destination")
+        return self._dest_info(d, views, protocol_id, True)
+
+    def get_exact_match_route(self, prefix, matching_flags: int = C.RTM_MATCH_NONE,
+                              route_info: RouteInfo | None = None, interface_index: int = 0,
+                              target_views: int = C.RTM_VIEW_MASK_ALL
+                              ) -> tuple[RouteInfo, int]:
+        """A route of the destination ``prefix`` matching the criteria
+        (``RtmGetExactMatchRoute``).
+
+        ``matching_flags``: OR of ``RTM_MATCH_OWNER`` / ``NEIGHBOUR`` / ``PREF``
+        (preference and metric) / ``NEXTHOP`` (same set of next hops) /
+        ``INTERFACE`` (a next hop on ``interface_index``); ``RTM_MATCH_FULL``
+        = all; ``RTM_MATCH_NONE`` = the best-ranked route.  Among several
+        matches the highest-ranked wins (decision U35).
+
+        Returns ``(route_info, route_handle)``, both holding references.
+        """
+        self._live()
+        k = self._key(prefix)
+        views = self._views(target_views)
+        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, views)
+        if not d:
+            raise E.NotFound(f"no destination {k}")
+        crit = route_info
+        if matching_flags & ~C.RTM_MATCH_INTERFACE & C.RTM_MATCH_FULL and crit is None:
+            raise E.InvalidParameter("these matching flags need a route_info with the criteria")
+        for r in self.core.dest_routes(d):
+            ri = self._route_info(r, False)
+            if views and not ri.belongs_to_views & views:
+                continue
+            if self._route_matches(ri, matching_flags, crit, interface_index):
+                h = self.core.route_handle(r)
+                self.core.reference_handles([h])
+                return self._route_info(r, True), h
+        raise E.NotFound(f"no route of {k} matches")
+
+    def _route_matches(self, ri: RouteInfo, flags: int, crit: RouteInfo | None,
+                       ifindex: int) -> bool:
+        if flags & C.RTM_MATCH_OWNER and ri.route_owner != crit.route_owner:
+            return False
+        if flags & C.RTM_MATCH_NEIGHBOUR and ri.neighbour != (crit.neighbour or 0):
+            return False
+        if flags & C.RTM_MATCH_PREF and (ri.preference, ri.metric) != (crit.preference,
+                                                                        crit.metric):
+            return False
+        if flags & C.RTM_MATCH_NEXTHOP and set(ri.next_hops) != set(crit.next_hops):
+            return False
+        if flags & C.RTM_MATCH_INTERFACE:
+            ifs = [self.core.nh_info(self.core.nh_check(h), False)[5] for h in ri.next_hops]
+            if ifindex not in ifs:
+                return False
+        return True
+
+    # -- Pythonic prefix queries (snapshots, no references) -------------------------
+    def search_exact(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
+        """The destination with exactly this prefix, or ``None``."""
+        k = self._key(prefix)
+        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, self._views(views))
+        return self._dest_info(d, self.core.views_mask, 0, False) if d else None
+
+    def search_best(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
+        """Longest match: the most specific destination containing ``prefix``
+        (an address is a host prefix), or ``None``."""
+        k = self._key(prefix)
+        d = self.core.dest_lpm(self.v6, k.hi, k.lo, k.plen, self._views(views))
+        return self._dest_info(d, self.core.views_mask, 0, False) if d else None
+
+    def search_worst(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
+        """Shortest match: the least specific destination containing ``prefix``."""
+        found = self.search_covering(prefix, views)
+        return found[0] if found else None
+
+    def search_covering(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> list[DestInfo]:
+        """Every destination containing ``prefix`` (itself included), shortest first."""
+        k = self._key(prefix)
+        ds = self.core.covering(self.v6, k.hi, k.lo, k.plen, self._views(views))
+        return [self._dest_info(d, self.core.views_mask, 0, False) for d in ds]
+
+    def search_covered(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> list[DestInfo]:
+        """Every destination inside ``prefix`` (itself included), in prefix order
+        (ascending address, shorter first)."""
+        k = self._key(prefix)
+        ds = self.core.subtree(self.v6, k.hi, k.lo, k.plen, self._views(views))
+        return [self._dest_info(d, self.core.views_mask, 0, False) for d in ds]
+
+    def routes(self, prefix) -> list[RouteInfo]:
+        """Snapshot of every route of a destination in selection order (best
+        first; no references); empty if the destination does not exist."""
+        k = self._key(prefix)
+        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, 0)
+        return [self._route_info(r, False) for r in self.core.dest_routes(d)] if d else []
+
+    # -- bulk NumPy paths ----------------------------------------------------------
+    def _columns(self, addresses, lengths):
+        """Addresses (+ lengths) -> (hi, lo, plen) uint64/uint64/uint8 columns."""
+        a = np.asarray(addresses)
+        if a.dtype.kind in "USO":
+            from .io import parse_prefixes
+            a, parsed = parse_prefixes(a, family=self.family)
+            if lengths is None:
+                lengths = parsed
+        if self.v6:
+            if a.ndim == 2 and a.shape[1] == 16 and a.dtype == np.uint8:
+                a = a.view(">u8").astype(np.uint64).reshape(-1, 2)
+            if a.ndim != 2 or a.shape[1] != 2:
+                raise E.InvalidParameter("IPv6 addresses must be an (N, 2) uint64 or (N, 16) "
+                                         "uint8 array")
+            hi = np.ascontiguousarray(a[:, 0], dtype=np.uint64)
+            lo = np.ascontiguousarray(a[:, 1], dtype=np.uint64)
+            n = len(hi)
+        else:
+            if a.ndim != 1:
+                raise E.InvalidParameter("IPv4 addresses must be a 1-D uint32 array")
+            if a.dtype.kind == "i" and a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):
+                raise E.InvalidParameter("IPv4 address out of range")
+            hi = a.astype(np.uint64) << np.uint64(32)
+            n = len(hi)
+            lo = np.zeros(n, np.uint64)
+        if lengths is None:
+            raise E.InvalidParameter("lengths are required")
+        ln = np.asarray(lengths)
+        if ln.dtype.kind in "iu" and ln.size and (ln.min() < 0 or ln.max() > 255):
+            raise E.InvalidParameter("prefix length out of range")
+        plen = np.ascontiguousarray(np.broadcast_to(ln.astype(np.uint8), (n,)))
+        return hi, lo, plen, n
+
+    @staticmethod
+    def _col(value, n: int, dtype, name: str):
+        v = np.asarray(value if value is not None else 0)
+        if v.ndim and v.shape != (n,):
+            raise E.InvalidParameter(f"column {name!r} has shape {v.shape}, expected ({n},)")
+        if v.dtype.kind in "iu" and v.size:
+            info = np.iinfo(dtype)
+            if v.min() < info.min or v.max() > info.max:
+                raise E.InvalidParameter(f"column {name!r} out of range for {np.dtype(dtype)}")
+        return np.broadcast_to(v.astype(dtype, copy=False), (n,))
+
+    def add_routes(self, addresses, lengths=None, *, neighbour=0, next_hop=0, metric=0,
+                   preference=0, views=C.RTM_VIEW_MASK_UCAST, flags=0, entity_specific_info=0,
+                   change_flags: int = 0) -> np.ndarray:
+        """Add or update many routes in one call (the bulk ``add_route_to_dest``).
+
+        Parameters
+        ----------
+        addresses : array
+            IPv4: ``uint32`` (N,); IPv6: ``(N, 2) uint64`` (hi, lo) or
+            ``(N, 16) uint8``; or an array of prefix strings (then ``lengths``
+            may be omitted).
+        lengths : array or int
+            Prefix lengths.
+        neighbour, next_hop : int or uint64 array
+            Next-hop handles of this entity (0 = none).
+        metric, preference, views, flags, entity_specific_info : scalar or array
+            Route fields, broadcast to N.
+        change_flags : int
+            Input flags for every row: 0, ``RTM_ROUTE_CHANGE_NEW`` or
+            ``RTM_ROUTE_CHANGE_FIRST`` (identity rule of ``add_route_to_dest``).
+
+        Returns
+        -------
+        numpy.ndarray of uint32
+            The output change flags of each row, as ``add_route_to_dest`` returns
+            them, rows applied in order.
+
+        Every row is validated before the first is applied: on a bad row the
+        exception names it and the table is unchanged.  Runs without the GIL.
+        """
+        self._live()
+        if change_flags & ~(C.RTM_ROUTE_CHANGE_NEW | C.RTM_ROUTE_CHANGE_FIRST):
+            raise E.InvalidParameter(f"input change flags {change_flags:#x}")
+        hi, lo, plen, n = self._columns(addresses, lengths)
+        out = np.zeros(n, np.uint32)
+        st, row = self.core.bulk_add(
+            self.slot, self.v6, hi, lo, plen,
+            self._col(neighbour, n, np.uint64, "neighbour"),
+            self._col(next_hop, n, np.uint64, "next_hop"),
+            self._col(preference, n, np.uint32, "preference"),
+            self._col(metric, n, np.uint32, "metric"),
+            self._col(views, n, np.uint32, "views"),
+            self._col(flags, n, np.uint16, "flags"),
+            self._col(entity_specific_info, n, np.uint64, "entity_specific_info"),
+            change_flags, out)
+        if st:
+            raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
+        return out
+
+    def delete_routes(self, addresses, lengths=None, *, neighbour=0,
+                      any_neighbour: bool = False) -> np.ndarray:
+        """Delete many of the caller's routes by identity (destination,
+        neighbour); with ``any_neighbour`` the caller's first route of each
+        destination.  Returns the change flags per row; a row that named no
+        route gets ``DELETE_NOT_FOUND``."""
+        self._live()
+        hi, lo, plen, n = self._columns(addresses, lengths)
+        out = np.zeros(n, np.uint32)
+        st, row = self.core.bulk_delete(self.slot, self.v6, hi, lo, plen,
+                                        self._col(neighbour, n, np.uint64, "neighbour"),
+                                        bool(any_neighbour), out)
+        if st:
+            raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
+        return out
+
+    def lookup(self, addresses, view: int = C.RTM_VIEW_ID_UCAST) -> LookupResult:
+        """Longest-prefix match of many addresses in one view.
+
+        ``addresses``: IPv4 ``uint32`` (N,); IPv6 ``(N, 2) uint64`` or
+        ``(N, 16) uint8``.  Takes no references.  IPv4 lookups use a DIR-24-8
+        index built on first use and kept in step with the table (its memory is
+        reported by :meth:`RoutingTableManager.memory`).
+        """
+        self._live()
+        a = np.asarray(addresses)
+        hi, lo, _, n = self._columns(a, 0)
+        nodes = np.empty(n, np.uint32)
+        self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
+        phi = np.empty(n, np.uint64)
+        plo = np.empty(n, np.uint64)
+        length = np.empty(n, np.int16)
+        nh = np.empty(n, np.uint64)
+        dest = np.empty(n, np.uint64)
+        self.core.bulk_gather(nodes, int(view), phi, plo, length, nh, dest)
+        prefix = np.stack([phi, plo], axis=1) if self.v6 else (phi >> np.uint64(32)).astype(
+            np.uint32)
+        return LookupResult(prefix, length, nh, dest)
+
+    def __repr__(self) -> str:
+        i = self.info
+        return (f"<Entity protocol={i.entity_protocol_id} instance={i.entity_instance_id} "
+                f"family=IPv{self.family} handle={self.handle:#x}>")
+
+
+_BULK_PROBLEM = {
+    E.ERROR_INVALID_PARAMETER: "prefix length out of range, host bits set, or a deleted next hop",
+    E.ERROR_INVALID_HANDLE: "invalid next-hop handle",
+    E.ERROR_ACCESS_DENIED: "next hop of another entity",
+    E.ERROR_NOT_SUPPORTED: "view mask names an unsupported view",
+}
+
+
+class RoutingTableManager:
+    """One RTMv2 instance: an IPv4 and an IPv6 routing table.
+
+    Parameters
+    ----------
+    instance_id : int
+        ``RtmInstanceId`` (any value; instances share nothing).
+    views : int
+        Supported views (``ViewsSupported``); default unicast | multicast.
+    max_next_hops_in_route : int
+        ``MaxNextHopsInRoute`` (1..64, default 16).
+    max_handles_in_enum : int
+        ``MaxHandlesInEnum`` (default 256).
+
+    Examples
+    --------
+    >>> import rtmcore
+    >>> rtm = rtmcore.RoutingTableManager()
+    >>> bgp = rtm.register_entity(rtmcore.PROTO_IP_BGP)
+    >>> nh, _ = bgp.add_next_hop("192.0.2.1")
+    >>> _, flags = bgp.add_route_to_dest("10.0.0.0/8", next_hops=nh, metric=5)
+    >>> flags == rtmcore.RTM_ROUTE_CHANGE_NEW | rtmcore.RTM_ROUTE_CHANGE_BEST
+    True
+    >>> str(bgp.search_best("10.1.2.3").dest_address)
+    '10.0.0.0/8'
+    """
+
+    def __init__(self, instance_id: int = 0, *, views: int = C.DEFAULT_VIEWS,
+                 max_next_hops_in_route: int = C.DEFAULT_MAX_NEXT_HOPS_IN_ROUTE,
+                 max_handles_in_enum: int = C.DEFAULT_MAX_HANDLES_IN_ENUM):
+        if not 0 <= instance_id <= 0xFFFF:
+            raise E.BadConfiguration("instance_id must fit in 16 bits")
+        if not 1 <= max_handles_in_enum <= 1 << 20:
+            raise E.BadConfiguration("max_handles_in_enum must be within 1..2**20")
+        self.instance_id = instance_id
+        self._core = Core(views, max_next_hops_in_route)
+        self.max_handles_in_enum = max_handles_in_enum
+        self._entities: dict[int, Entity] = {}
+
+    @property
+    def views_supported(self) -> int:
+        return self._core.views_mask
+
+    @property
+    def core(self) -> Core:
+        return self._core
+
+    def register_entity(self, protocol_id: int, instance_id: int = 0,
+                        address_family: int = C.AF_INET, *,
+                        export_methods: Sequence[Callable] | None = None,
+                        event_callback: Callable | None = None,
+                        reserve_opaque_pointer: bool = False) -> Entity:
+        """Register an entity (``RtmRegisterEntity``) and return it.
+
+        ``address_family``: ``AF_INET`` (2) or ``AF_INET6`` (23; Python's
+        ``socket.AF_INET6`` is accepted too).  Raises ``AlreadyExists`` when
+        (protocol_id, instance_id) is registered in that family already.
+        ``event_callback(entity_handle, event_type, context1, context2)``
+        receives ``RTM_ENTITY_REGISTERED`` / ``RTM_ENTITY_DEREGISTERED`` of the
+        other entities of the same family.
+        """
+        if address_family not in _AF:
+            raise E.InvalidParameter(f"address family {address_family!r}")
+        if not (0 <= protocol_id <= 0xFFFFFFFF and 0 <= instance_id <= 0xFFFFFFFF):
+            raise E.InvalidParameter("protocol and instance ids are 32-bit unsigned")
+        if export_methods is not None and len(export_methods) > 32:
+            raise E.InvalidParameter("at most 32 methods can be exported")
+        v6 = _AF[address_family]
+        h = self._core.ent_register(v6, protocol_id, instance_id)
+        ent = Entity.__new__(Entity)
+        ent._bind(self._core, h)
+        ent.manager = self
+        ent.info = EntityInfo(self.instance_id, C.AF_INET6 if v6 else C.AF_INET, protocol_id,
+                              instance_id)
+        ent.profile = RegnProfile(self._core.max_nh, self.max_handles_in_enum,
+                                  self._core.views_mask, bin(self._core.views_mask).count("1"))
+        ent.event_callback = event_callback
+        ent.export_methods = list(export_methods or [])
+        ent.reserve_opaque_pointer = bool(reserve_opaque_pointer)
+        self._entities[ent.slot] = ent
+        self._broadcast(ent, C.RTM_ENTITY_REGISTERED)
+        return ent
+
+    def _broadcast(self, subject: Entity, event: int) -> None:
+        for other in list(self._entities.values()):
+            if other is subject or other.v6 != subject.v6 or other.event_callback is None:
+                continue
+            other.event_callback(other.handle, event, subject.handle, subject.info)
+
+    def _deregister(self, ent: Entity) -> None:
+        self._core.ent_deregister(ent.slot)
+        del self._entities[ent.slot]
+        self._broadcast(ent, C.RTM_ENTITY_DEREGISTERED)
+
+    def _entity_info(self, slot: int) -> EntityInfo:
+        proto, inst, v6, _ = self._core.ent_identity(slot)
+        return EntityInfo(self.instance_id, C.AF_INET6 if v6 else C.AF_INET, proto, inst)
+
+    @property
+    def entities(self) -> list[Entity]:
+        """The registered entities, in registration-slot order."""
+        return [self._entities[s] for s in sorted(self._entities)]
+
+    def counts(self, family: int = 4) -> tuple[int, int]:
+        """(destinations, routes) in the table of ``family`` (4 or 6)."""
+        return self._core.counts(1 if family == 6 else 0)
+
+    def memory(self) -> dict[str, int]:
+        """Bytes allocated: ``table`` (trie, hash, routes, next hops) and
+        ``lookup_index`` (the IPv4 DIR-24-8 indexes, if built)."""
+        return {"table": self._core.table_bytes(),
+                "lookup_index": self._core.lookup_index_bytes()}
+
+    def check_invariants(self) -> None:
+        """Verify every structural invariant (slow; for tests)."""
+        self._core.check_invariants()
+
+    def __repr__(self) -> str:
+        d4, r4 = self.counts(4)
+        d6, r6 = self.counts(6)
+        return (f"<RoutingTableManager instance={self.instance_id} IPv4 {d4} dests/{r4} routes, "
+                f"IPv6 {d6} dests/{r6} routes, {len(self._entities)} entities>")
