@@ -34,6 +34,8 @@ cdef enum:
     NF_DEST = 0x02            # node is a destination (in the exact-match hash); else glue
     NF_V6 = 0x04              # IPv6 table
     NF_HELD = 0x08            # destination marked for hold-down
+    NF_LINKED = 0x10          # node is linked into its trie (a new destination is not,
+                              # until the next query that needs the trie: see trie_flush)
 
 # Route internal flags (RouteRec.iflags)
 cdef enum:
@@ -53,8 +55,11 @@ cdef struct Node:
     uint8_t plen              # prefix length
     uint8_t flags             # NF_*
 
+cdef struct Best:
+    uint32_t route            # best route of the view; 0 = the destination is not in the view
+    uint32_t nh               # its first next hop (what a forwarder needs), 0 = none
+
 cdef struct RouteRec:
-    uint64_t info             # EntitySpecificInfo (the owner's opaque value)
     uint32_t dest             # node of the destination
     uint32_t next             # next route of the dest in selection order / next free slot
     uint32_t neighbour        # next-hop slot of the advertising peer; 0 = none

@@ -16,8 +16,13 @@ Structure
   children; a child's prefix extends its parent's; ``parent`` is exact.
 * **Exact-match hash** (``htab``): open addressing with linear probing and
   backward-shift deletion, mapping (family, prefix, length) to the node of
-  every destination.  Adds and updates never walk the trie for a destination
-  that exists.
+  every destination.  Adds and updates never walk the trie.
+* **Deferred linking**: a new destination enters the hash at once but is linked
+  into the trie only when something needs the trie (a prefix query, an
+  enumeration, the lookup index, a removal): ``trie_flush`` sorts the pending
+  destinations and links them in prefix order, which walks the trie
+  sequentially instead of at random.  A bulk load therefore never walks the
+  trie per route, and glue nodes are made once, in order.
 * **Routes** (``RouteRec``): a singly linked list per destination in
   *selection order*: preference ascending, then metric ascending, then the
   order in which routes reached their current cost (stable: a route whose
@@ -62,6 +67,39 @@ cdef extern from *:
     #include <time.h>
     static inline int rtm_clz64(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
     static inline int rtm_popcount32(unsigned int x) { return __builtin_popcount(x); }
+    #include <stdlib.h>
+    #include <string.h>
+    #include <sys/mman.h>
+    /* Large tables are reached at random (hash probes, trie walks, the lookup
+       index), so they live on 2 MiB pages where the kernel allows it: a TLB miss
+       costs as much as the cache miss itself.  Below 4 MiB plain realloc. */
+    #define RTM_BIG ((size_t)4 << 20)
+    #define RTM_HUGE ((size_t)2 << 20)
+    static void* rtm_big_alloc(size_t size) {
+        void* q = NULL;
+        if (posix_memalign(&q, RTM_HUGE, size) != 0) return NULL;
+    #ifdef MADV_HUGEPAGE
+        madvise(q, size, MADV_HUGEPAGE);
+    #endif
+        return q;
+    }
+    static void* rtm_realloc(void* p, size_t old_size, size_t new_size) {
+        void* q;
+        if (new_size < RTM_BIG) return realloc(p, new_size);
+        q = rtm_big_alloc(new_size);
+        if (q == NULL) return NULL;
+        if (p != NULL && old_size) memcpy(q, p, old_size < new_size ? old_size : new_size);
+        free(p);
+        return q;
+    }
+    static void* rtm_calloc(size_t n, size_t size) {
+        void* q;
+        if (n * size < RTM_BIG) return calloc(n, size);
+        q = rtm_big_alloc(n * size);
+        if (q != NULL) memset(q, 0, n * size);
+        return q;
+    }
+    #define rtm_prefetch(p) __builtin_prefetch((const void*)(p), 0, 3)
     static inline unsigned long long rtm_now_ms(void) {
         struct timespec ts; clock_gettime(CLOCK_REALTIME, &ts);
         return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)(ts.tv_nsec / 1000000);
@@ -71,6 +109,9 @@ cdef extern from *:
     int rtm_clz64(uint64_t x) noexcept nogil
     int rtm_popcount32(uint32_t x) noexcept nogil
     uint64_t rtm_now_ms() noexcept nogil
+    void rtm_prefetch(const void* p) noexcept nogil
+    void* rtm_realloc(void* p, size_t old_size, size_t new_size) noexcept nogil
+    void* rtm_calloc(size_t n, size_t size) noexcept nogil
 
 # ---------------------------------------------------------------------------
 # Constants shared with the facade (values from the RTMv2 headers)
@@ -102,6 +143,11 @@ cdef enum:
     ROUTE_FLAGS_FORWARDING = 0x000F
 
 cdef uint32_t _next_tag = 0
+
+cdef enum:
+    PF_FAR = 24                  # bulk-loop prefetch distances (rows ahead), see prefetch_row
+    PF_MID = 12
+    PF_NEAR = 4
 
 cdef enum:
     FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
@@ -169,6 +215,23 @@ include "_prefix.pxi"
 cdef enum:
     PARSE_FAMILY = -4        # parsed, but not the family the caller needs
     PARSE_TYPE = -5          # not a prefix-like object
+
+
+cdef extern from "stdlib.h":
+    void qsort_r(void* base, size_t nmemb, size_t size,
+                 int (*compar)(const void*, const void*, void*) noexcept nogil, void* arg) nogil
+
+
+cdef int _cmp_nodes(const void* a, const void* b, void* arg) noexcept nogil:
+    """Prefix order of two node ids (address, then length): trie pre-order."""
+    cdef Node* nodes = <Node*>arg
+    cdef Node* x = &nodes[(<uint32_t*>a)[0]]
+    cdef Node* y = &nodes[(<uint32_t*>b)[0]]
+    if x.hi != y.hi:
+        return -1 if x.hi < y.hi else 1
+    if x.lo != y.lo:
+        return -1 if x.lo < y.lo else 1
+    return <int>x.plen - <int>y.plen
 
 
 cdef inline uint64_t mkhandle(uint64_t kind, uint64_t tag, uint64_t gen, uint64_t slot) noexcept nogil:
@@ -421,15 +484,18 @@ cdef class Core:
     cdef readonly int max_nh              # MaxNextHopsInRoute
     # trie nodes / destinations
     cdef Node* nodes
-    cdef uint32_t* best                   # [node * nv + view index] -> best route slot
+    cdef Best* best                       # [node * nv + view index] -> best route, its next hop
     cdef uint32_t n_used, n_cap, n_free   # high-water mark (slot 0 unused), capacity, free list
     cdef uint32_t root[2]                 # trie roots: [0] IPv4, [1] IPv6
+    cdef uint32_t* pend[2]                # destinations not yet linked into the trie
+    cdef size_t pend_n[2], pend_cap[2]
     cdef uint64_t n_dests[2]              # destinations per family
     # exact-match hash of destinations
-    cdef uint32_t* htab
+    cdef uint64_t* htab                  # | tag 32 | node 32 |, 0 = empty
     cdef size_t h_cap, h_count
     # routes
     cdef RouteRec* routes
+    cdef uint64_t* rinfo                  # EntitySpecificInfo per route; NULL until one is non-zero
     cdef uint32_t r_used, r_cap, r_free
     cdef uint64_t n_routes[2]             # live routes per family
     cdef uint64_t n_route_recs            # allocated route records (live + deleted-referenced)
@@ -444,6 +510,7 @@ cdef class Core:
     cdef dict ent_keys                    # (v6, protocol_id, instance_id) -> slot (registered)
     # clock
     cdef uint64_t clock_ms
+    cdef uint64_t stamp                   # time of the current API call (set once per call)
     cdef bint use_wall_clock
     # IPv4 lookup index per view index (DIR-24-8); NULL = not built
     cdef uint32_t* fwd24[2]
@@ -487,7 +554,7 @@ cdef class Core:
         self.grow_ents(16)
         self.grow_pool(16)
         self.h_cap = 1024
-        self.htab = <uint32_t*>calloc(self.h_cap, sizeof(uint32_t))
+        self.htab = <uint64_t*>calloc(self.h_cap, sizeof(uint64_t))
         if self.htab == NULL:
             raise MemoryError()
 
@@ -499,6 +566,9 @@ cdef class Core:
         free(self.ents)
         free(self.nhpool)
         free(self.htab)
+        free(self.rinfo)
+        free(self.pend[0])
+        free(self.pend[1])
         free(self.fwd24[0])
         free(self.fwd24[1])
         free(self.fwd8[0])
@@ -511,7 +581,7 @@ cdef class Core:
     cdef int grow_nodes(self, size_t need) except -1 nogil:
         cdef size_t cap = self.n_cap if self.n_cap else 1024
         cdef Node* p
-        cdef uint32_t* b
+        cdef Best* b
         while cap < need:
             cap *= 2
         if cap <= self.n_cap:
@@ -524,20 +594,21 @@ cdef class Core:
             with gil:
                 raise MemoryError(f"trie: {need} nodes")
         self.nodes = p
-        b = <uint32_t*>realloc(self.best, cap * self.nv * sizeof(uint32_t))
+        b = <Best*>realloc(self.best, cap * self.nv * sizeof(Best))
         if b == NULL:
             with gil:
                 raise MemoryError(f"trie: {need} nodes")
         self.best = b
         if self.n_cap == 0:
             memset(&self.nodes[0], 0, sizeof(Node))
-            memset(&self.best[0], 0, self.nv * sizeof(uint32_t))
+            memset(&self.best[0], 0, self.nv * sizeof(Best))
         self.n_cap = cap
         return 0
 
     cdef int grow_routes(self, size_t need) except -1 nogil:
         cdef size_t cap = self.r_cap if self.r_cap else 1024
         cdef RouteRec* p
+        cdef uint64_t* q
         while cap < need:
             cap *= 2
         if cap <= self.r_cap:
@@ -549,6 +620,13 @@ cdef class Core:
         if p == NULL:
             with gil:
                 raise MemoryError(f"route store: {need} records")
+        if self.rinfo != NULL:
+            q = <uint64_t*>realloc(self.rinfo, cap * sizeof(uint64_t))
+            if q == NULL:
+                self.routes = p
+                with gil:
+                    raise MemoryError(f"route store: {need} records")
+            self.rinfo = q
         if self.r_cap == 0:
             memset(&p[0], 0, sizeof(RouteRec))
         self.routes = p
@@ -622,7 +700,7 @@ cdef class Core:
             self.nodes[x].gen = 0
         gen = self.nodes[x].gen
         memset(&self.nodes[x], 0, sizeof(Node))
-        memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(uint32_t))
+        memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(Best))
         self.nodes[x].gen = gen
         self.nodes[x].flags = NF_USED
         return x
@@ -648,7 +726,24 @@ cdef class Core:
         memset(&self.routes[r], 0, sizeof(RouteRec))
         self.routes[r].gen = gen
         self.routes[r].iflags = RI_USED
+        if self.rinfo != NULL:
+            self.rinfo[r] = 0
         return r
+
+    cdef int set_info(self, uint32_t r, uint64_t info) except -1 nogil:
+        """Store a route's EntitySpecificInfo (the side array exists once one is non-zero)."""
+        if self.rinfo == NULL:
+            if info == 0:
+                return 0
+            self.rinfo = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+            if self.rinfo == NULL:
+                with gil:
+                    raise MemoryError("route info")
+        self.rinfo[r] = info
+        return 0
+
+    cdef inline uint64_t get_info(self, uint32_t r) noexcept nogil:
+        return self.rinfo[r] if self.rinfo != NULL else 0
 
     cdef uint32_t pool_alloc(self) except 0 nogil:
         cdef uint32_t b = self.pool_free
@@ -670,6 +765,10 @@ cdef class Core:
         if self.use_wall_clock:
             return rtm_now_ms()
         return self.clock_ms
+
+    cdef inline void tick(self) noexcept nogil:
+        """Take the time stamp of the mutating call that starts now."""
+        self.stamp = self.now()
 
     def set_virtual_time(self, uint64_t ms):
         """Switch to caller-driven time (VirtualClock) and set it."""
@@ -730,58 +829,97 @@ cdef class Core:
         return e
 
     # -- exact-match hash -------------------------------------------------------
-    cdef inline size_t h_home(self, uint32_t x) noexcept nogil:
+    # Entries are 64-bit: | 32-bit tag | 32-bit node |, 0 = empty.  The tag is
+    # the top half of the key's hash; the home slot is ``tag & (cap - 1)`` (cap
+    # is a power of two, at most 2**32).  Probes compare tags and read a node
+    # only on a tag match, and growing rehashes without reading any node.
+    cdef inline uint64_t h_tag(self, uint32_t x) noexcept nogil:
         cdef Node* n = &self.nodes[x]
-        return key_hash(n.hi, n.lo, n.plen, (n.flags & NF_V6) != 0) & (self.h_cap - 1)
+        return key_hash(n.hi, n.lo, n.plen, (n.flags & NF_V6) != 0) >> 32
 
     cdef uint32_t hash_find(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
         cdef size_t mask = self.h_cap - 1
-        cdef size_t i = key_hash(hi, lo, plen, v6) & mask
+        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
+        cdef size_t i = tag & mask
+        cdef uint64_t e
         cdef uint32_t x
         cdef Node* n
         cdef uint8_t want = NF_V6 if v6 else 0
         while True:
-            x = self.htab[i]
-            if x == 0:
+            e = self.htab[i]
+            if e == 0:
                 return 0
-            n = &self.nodes[x]
-            if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
-                return x
+            if (e >> 32) == tag:
+                x = <uint32_t>e
+                n = &self.nodes[x]
+                if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
+                    return x
             i = (i + 1) & mask
+
+    cdef inline void prefetch_row(self, int stage, int v6, uint64_t hi, uint64_t lo,
+                                  int plen) noexcept nogil:
+        """Software pipeline for bulk loops (rows are reached at random):
+        stage 2 prefetches the hash slot of a row, stage 1 (the slot now in
+        cache) its node, stage 0 (the node now in cache) its first route.
+        Only hints: stale reads are harmless (indices are bounds-checked)."""
+        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
+        cdef uint64_t e
+        cdef uint32_t x
+        e = self.htab[tag & (self.h_cap - 1)]
+        if stage == 2:
+            rtm_prefetch(&self.htab[tag & (self.h_cap - 1)])
+            return
+        if e == 0 or (e >> 32) != tag:
+            return
+        x = <uint32_t>e
+        if x >= self.n_used:
+            return
+        if stage == 1:
+            rtm_prefetch(&self.nodes[x])
+        elif self.nodes[x].routes < self.r_used:
+            rtm_prefetch(&self.routes[self.nodes[x].routes])
 
     cdef int hash_insert(self, uint32_t x) except -1 nogil:
         cdef size_t i
+        cdef uint64_t tag
         if (self.h_count + 1) * 10 > self.h_cap * 6:
             self.hash_grow()
-        i = self.h_home(x)
+        tag = self.h_tag(x)
+        i = tag & (self.h_cap - 1)
         while self.htab[i]:
             i = (i + 1) & (self.h_cap - 1)
-        self.htab[i] = x
+        self.htab[i] = (tag << 32) | x
         self.h_count += 1
         return 0
 
     cdef int hash_grow(self) except -1 nogil:
-        cdef size_t old_cap = self.h_cap, i, j
-        cdef uint32_t* old = self.htab
-        cdef uint32_t* t = <uint32_t*>calloc(old_cap * 2, sizeof(uint32_t))
+        cdef size_t old_cap = self.h_cap, i, j, mask
+        cdef uint64_t* old = self.htab
+        cdef uint64_t* t
+        if old_cap >= (<size_t>1 << 32):
+            with gil:
+                raise MemoryError("exact-match index is full")
+        t = <uint64_t*>rtm_calloc(old_cap * 2, sizeof(uint64_t))
         if t == NULL:
             with gil:
                 raise MemoryError("exact-match index")
-        self.htab = t
-        self.h_cap = old_cap * 2
+        mask = old_cap * 2 - 1
         for i in range(old_cap):
             if old[i]:
-                j = self.h_home(old[i])
+                j = (old[i] >> 32) & mask
                 while t[j]:
-                    j = (j + 1) & (self.h_cap - 1)
+                    j = (j + 1) & mask
                 t[j] = old[i]
+        self.htab = t
+        self.h_cap = old_cap * 2
         free(old)
         return 0
 
     cdef void hash_delete(self, uint32_t x) noexcept nogil:
         cdef size_t mask = self.h_cap - 1
-        cdef size_t i = self.h_home(x), j, k
-        while self.htab[i] != x:
+        cdef uint64_t tag = self.h_tag(x)
+        cdef size_t i = tag & mask, j, k
+        while <uint32_t>self.htab[i] != x:
             if self.htab[i] == 0:
                 return          # not present (caller bug); leave the table intact
             i = (i + 1) & mask
@@ -790,8 +928,8 @@ cdef class Core:
             j = (j + 1) & mask
             if self.htab[j] == 0:
                 break
-            k = self.h_home(self.htab[j])
-            # entry at j may move to the hole at i unless its home lies in (i, j]
+            k = (self.htab[j] >> 32) & mask
+            # the entry at j may move to the hole at i unless its home lies in (i, j]
             if (i <= j and i < k and k <= j) or (i > j and (i < k or k <= j)):
                 continue
             self.htab[i] = self.htab[j]
@@ -808,35 +946,46 @@ cdef class Core:
         if child:
             self.nodes[child].parent = parent
 
-    cdef uint32_t trie_insert(self, int v6, uint64_t hi, uint64_t lo, int plen) except 0 nogil:
-        """Node of exactly (hi, lo)/plen, created (as glue-free plain node) if absent.
+    cdef int trie_link(self, uint32_t nn) except -1 nogil:
+        """Link the unlinked destination node nn into its family's trie.
 
-        The caller marks it NF_DEST.  May move ``self.nodes``."""
-        cdef uint32_t cur = self.root[v6], parent = 0, nn, glue
-        cdef int pb = 0, b, cl
-        cdef Node* n
+        Cases: (0) a glue node with the same prefix is in the trie: nn takes
+        its place; (1) nn covers the subtree it lands on: it goes above it;
+        (2) nn and that subtree diverge: a glue node joins them.  May move
+        ``self.nodes`` (a glue node is allocated)."""
+        cdef Node* n = &self.nodes[nn]
+        cdef int v6 = (n.flags & NF_V6) != 0
+        cdef uint64_t hi = n.hi, lo = n.lo, mhi, mlo
+        cdef int plen = n.plen, pb = 0, b, cl
+        cdef uint32_t cur = self.root[v6], parent = 0, glue
         cdef Node* c
         cdef Node* g
-        cdef uint64_t mhi, mlo
         cdef uint8_t fam = NF_V6 if v6 else 0
         while cur:
-            n = &self.nodes[cur]
-            if n.plen > plen or not key_covers(n.hi, n.lo, n.plen, hi, lo):
+            c = &self.nodes[cur]
+            if c.plen > plen or not key_covers(c.hi, c.lo, c.plen, hi, lo):
                 break
-            if n.plen == plen:
-                return cur
+            if c.plen == plen:
+                # Case 0: replace the glue node ``cur`` by nn.
+                n.child[0] = c.child[0]
+                n.child[1] = c.child[1]
+                if n.child[0]:
+                    self.nodes[n.child[0]].parent = nn
+                if n.child[1]:
+                    self.nodes[n.child[1]].parent = nn
+                self.link(parent, pb, nn, v6)
+                n.flags |= NF_LINKED
+                self.node_free(cur)
+                return 0
             parent = cur
-            pb = key_bit(hi, lo, n.plen)
-            cur = n.child[pb]
-        nn = self.node_alloc()
-        n = &self.nodes[nn]
-        n.hi = hi
-        n.lo = lo
-        n.plen = plen
-        n.flags = NF_USED | fam
+            pb = key_bit(hi, lo, c.plen)
+            cur = c.child[pb]
+        n.child[0] = 0
+        n.child[1] = 0
+        n.flags |= NF_LINKED
         if cur == 0:
             self.link(parent, pb, nn, v6)
-            return nn
+            return 0
         c = &self.nodes[cur]
         cl = key_common(hi, lo, c.hi, c.lo)
         if cl >= plen:
@@ -845,7 +994,7 @@ cdef class Core:
             n.child[b] = cur
             c.parent = nn
             self.link(parent, pb, nn, v6)
-            return nn
+            return 0
         # Case 2: they diverge at bit ``cl``: a glue node joins them.
         glue = self.node_alloc()
         n = &self.nodes[nn]
@@ -859,10 +1008,51 @@ cdef class Core:
         b = key_bit(hi, lo, cl)
         g.child[b] = nn
         g.child[1 - b] = cur
+        g.flags |= NF_LINKED
         n.parent = glue
         c.parent = glue
         self.link(parent, pb, glue, v6)
-        return nn
+        return 0
+
+    cdef inline int ensure_trie(self, int v6) except -1 nogil:
+        """Link the pending destinations of a family (before any trie use)."""
+        if self.pend_n[v6]:
+            self.trie_flush(v6)
+        return 0
+
+    cdef int trie_flush(self, int v6) except -1 nogil:
+        """Sort the pending destinations by prefix and link them in that order."""
+        cdef size_t i, k = 0, n = self.pend_n[v6]
+        cdef uint32_t x
+        cdef uint32_t* p = self.pend[v6]
+        for i in range(n):              # keep live, still unlinked destinations (no duplicates:
+            x = p[i]                    # a slot freed and reused is listed again)
+            if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST:
+                self.nodes[x].flags |= NF_LINKED
+                p[k] = x
+                k += 1
+        for i in range(k):
+            self.nodes[p[i]].flags &= ~NF_LINKED
+        qsort_r(p, k, sizeof(uint32_t), _cmp_nodes, self.nodes)
+        for i in range(k):
+            self.trie_link(p[i])
+        self.pend_n[v6] = 0
+        return 0
+
+    cdef int pend_add(self, int v6, uint32_t x) except -1 nogil:
+        cdef size_t cap
+        cdef uint32_t* q
+        if self.pend_n[v6] == self.pend_cap[v6]:
+            cap = self.pend_cap[v6] * 2 if self.pend_cap[v6] else 1024
+            q = <uint32_t*>realloc(self.pend[v6], cap * sizeof(uint32_t))
+            if q == NULL:
+                with gil:
+                    raise MemoryError("pending destinations")
+            self.pend[v6] = q
+            self.pend_cap[v6] = cap
+        self.pend[v6][self.pend_n[v6]] = x
+        self.pend_n[v6] += 1
+        return 0
 
     cdef void trie_splice(self, uint32_t x) noexcept nogil:
         """Remove node x, which has at most one child, and free it."""
@@ -888,6 +1078,9 @@ cdef class Core:
         self.n_dests[v6] -= 1
         n.flags &= ~NF_DEST
         n.gen += 1                       # outstanding dest handles are now stale
+        if not (n.flags & NF_LINKED):
+            self.node_free(d)            # never linked: only the pending list names it
+            return
         if n.child[0] and n.child[1]:
             return                       # stays as a glue node
         p = n.parent
@@ -897,12 +1090,18 @@ cdef class Core:
             self.trie_splice(p)          # a glue node left with one child
 
     cdef uint32_t dest_get(self, int v6, uint64_t hi, uint64_t lo, int plen) except 0 nogil:
-        """Destination for the prefix, created if absent."""
+        """Destination for the prefix, created (unlinked) if absent."""
+        cdef Node* n
         cdef uint32_t d = self.hash_find(v6, hi, lo, plen)
         if d:
             return d
-        d = self.trie_insert(v6, hi, lo, plen)
-        self.nodes[d].flags |= NF_DEST
+        d = self.node_alloc()
+        n = &self.nodes[d]
+        n.hi = hi
+        n.lo = lo
+        n.plen = plen
+        n.flags = NF_USED | NF_DEST | (NF_V6 if v6 else 0)
+        self.pend_add(v6, d)
         self.hash_insert(d)
         self.n_dests[v6] += 1
         return d
@@ -913,7 +1112,7 @@ cdef class Core:
         cdef int i
         cdef size_t base = <size_t>d * self.nv
         for i in range(self.nv):
-            if self.best[base + i]:
+            if self.best[base + i].route:
                 m |= 1u << self.view_id[i]
         return m
 
@@ -928,7 +1127,8 @@ cdef class Core:
 
     cdef uint32_t trie_lpm(self, int v6, uint64_t hi, uint64_t lo, int plen,
                            uint32_t views) noexcept nogil:
-        """Longest visible destination whose prefix contains (hi, lo)/plen."""
+        """Longest visible destination whose prefix contains (hi, lo)/plen.
+        The caller has called ensure_trie(v6)."""
         cdef uint32_t cur = self.root[v6], found = 0
         cdef Node* n
         while cur:
@@ -1101,7 +1301,7 @@ cdef class Core:
         self.ent_unref(e)
         self.dest_maybe_free(d)
 
-    cdef uint32_t dest_reselect(self, uint32_t d, uint32_t r, bint fwd_changed) noexcept nogil:
+    cdef uint32_t dest_reselect(self, uint32_t d, uint32_t r, bint fwd_changed) except 0xFFFFFFFFU nogil:
         """Recompute the best route of every view of d; return CHANGE_BEST if
         the best route changed in some view, or if r is best somewhere and its
         preference, metric, next hops or flags changed (spec U17/U32)."""
@@ -1113,10 +1313,12 @@ cdef class Core:
             cur = self.nodes[d].routes
             while cur and not (self.routes[cur].views & vbit):
                 cur = self.routes[cur].next
-            old = self.best[base + i]
+            old = self.best[base + i].route
+            self.best[base + i].nh = (self.route_nhs(cur)[0] if self.routes[cur].n_nh else 0) \
+                if cur else 0
             if cur != old:
                 out = CHANGE_BEST
-                self.best[base + i] = cur
+                self.best[base + i].route = cur
                 if (cur == 0) != (old == 0) and self.fwd_on[i]:
                     self.fwd_update(d, i, cur != 0)
             elif cur and cur == r and fwd_changed:
@@ -1184,7 +1386,7 @@ cdef class Core:
         rr.views = sp.views
         rr.flags = sp.flags
         rr.flags1 = sp.flags1
-        rr.info = sp.info
+        self.set_info(r, sp.info)
         if created:
             self.route_link(d, r)
         elif cost_changed:
@@ -1193,7 +1395,7 @@ cdef class Core:
         out = self.dest_reselect(d, r, fwd_changed or created)
         if created:
             out |= CHANGE_NEW
-        self.nodes[d].last_changed = self.now()
+        self.nodes[d].last_changed = self.stamp
         cflags_out[0] = out
         r_out[0] = r
         return NO_ERROR
@@ -1206,7 +1408,7 @@ cdef class Core:
         self.routes[r].state = ROUTE_STATE_DELETED
         self.n_routes[v6] -= 1
         cflags_out[0] = self.dest_reselect(d, r, 0)
-        self.nodes[d].last_changed = self.now()
+        self.nodes[d].last_changed = self.stamp
         if self.routes[r].refcnt == 0:
             self.route_free(r)
         else:
@@ -1300,7 +1502,8 @@ cdef class Core:
         if e & FWD_EXT:
             return e & ~FWD_EXT
         if self.fwd8_used[vi] >= self.fwd8_cap[vi]:
-            p = <uint32_t*>realloc(self.fwd8[vi], <size_t>self.fwd8_cap[vi] * 2 * 256 * sizeof(uint32_t))
+            p = <uint32_t*>rtm_realloc(self.fwd8[vi], <size_t>self.fwd8_cap[vi] * 256 * sizeof(uint32_t),
+                                       <size_t>self.fwd8_cap[vi] * 2 * 256 * sizeof(uint32_t))
             if p == NULL:
                 return 0xFFFFFFFFU
             self.fwd8[vi] = p
@@ -1313,18 +1516,20 @@ cdef class Core:
         self.fwd24[vi][idx] = FWD_EXT | b
         return b
 
-    cdef void fwd_update(self, uint32_t d, int vi, bint added) noexcept nogil:
+    cdef int fwd_update(self, uint32_t d, int vi, bint added) except -1 nogil:
         """Destination d entered (added) or left view index vi."""
         cdef Node* n = &self.nodes[d]
         cdef int plen = n.plen
         cdef uint32_t a, repl = 0, p, b
         if n.flags & NF_V6 or vi >= 2 or not self.fwd_on[vi]:
-            return
+            return 0
         a = <uint32_t>(n.hi >> 32)
         if not added:
+            self.ensure_trie(0)
+            n = &self.nodes[d]
             p = n.parent
             while p:
-                if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi]:
+                if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi].route:
                     break
                 p = self.nodes[p].parent
             repl = p
@@ -1335,15 +1540,17 @@ cdef class Core:
             if b == 0xFFFFFFFFU:
                 self.fwd_on[vi] = 0          # out of memory: drop the index, lookups walk the trie
                 self.fwd_broken = 1
-                return
+                return 0
             self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
+        return 0
 
     cdef int fwd_build(self, int vi) except -1:
         """Allocate and fill the IPv4 index of view index vi from the trie."""
         cdef uint32_t x
         if self.fwd_on[vi]:
             return 0
-        self.fwd24[vi] = <uint32_t*>calloc(1 << 24, sizeof(uint32_t))
+        self.ensure_trie(0)
+        self.fwd24[vi] = <uint32_t*>rtm_calloc(1 << 24, sizeof(uint32_t))
         self.fwd8_cap[vi] = 1024
         self.fwd8_used[vi] = 0
         self.fwd8[vi] = <uint32_t*>malloc(<size_t>1024 * 256 * sizeof(uint32_t))
@@ -1357,7 +1564,7 @@ cdef class Core:
         with nogil:
             x = self.root[0]
             while x:                      # pre-order: covering prefixes before more-specifics
-                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi]:
+                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
                     self.fwd_update(x, vi, 1)
                 x = self.trie_next_preorder(x, 0)
         if not self.fwd_on[vi]:
@@ -1391,7 +1598,7 @@ cdef class Core:
     # -- sizes ------------------------------------------------------------------
     def table_bytes(self):
         """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
-        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * 4) + self.h_cap * 4
+        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * 4) + self.h_cap * 8
                 + <size_t>self.r_cap * sizeof(RouteRec) + <size_t>self.nh_cap * sizeof(NhRec)
                 + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
 
@@ -1473,6 +1680,7 @@ cdef class Core:
         hops, then drop the registration.  Objects others still reference stay
         readable (DELETED) until released."""
         cdef uint32_t r, s, flags
+        self.tick()
         for r in range(1, self.r_used):
             if (self.routes[r].iflags & RI_USED) and self.routes[r].owner == e \
                     and self.routes[r].state == ROUTE_STATE_CREATED:
@@ -1620,7 +1828,7 @@ cdef class Core:
             for i in range(rr.n_nh):
                 self.take_ref(KIND_NEXTHOP, lst[i])
         return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rr.state,
-                rr.flags1, rr.flags, rr.metric, rr.pref, rr.views, rr.info, nhs)
+                rr.flags1, rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
     def route_dest(self, uint32_t r):
         return self.routes[r].dest
@@ -1630,7 +1838,7 @@ cdef class Core:
         cdef RouteRec* rr = &self.routes[r]
         cdef uint32_t* lst = self.route_nhs(r)
         return (rr.neighbour, tuple([lst[i] for i in range(rr.n_nh)]), rr.pref, rr.metric,
-                rr.views, rr.flags, rr.flags1, rr.info)
+                rr.views, rr.flags, rr.flags1, self.get_info(r))
 
     def route_best_views(self, uint32_t r):
         """RtmIsBestRoute: views in which r is the best route."""
@@ -1639,13 +1847,14 @@ cdef class Core:
         if self.routes[r].state != ROUTE_STATE_CREATED:
             return 0
         for i in range(self.nv):
-            if self.best[<size_t>d * self.nv + i] == r:
+            if self.best[<size_t>d * self.nv + i].route == r:
                 m |= 1u << self.view_id[i]
         return m
 
     def route_delete_py(self, uint32_t r):
         """Delete a live route; returns the change flags."""
         cdef uint32_t flags = 0
+        self.tick()
         self.route_delete(r, &flags)
         return flags
 
@@ -1667,10 +1876,12 @@ cdef class Core:
         return 0
 
     def dest_lpm(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
+        self.ensure_trie(v6)
         return self.trie_lpm(v6, hi, lo, plen, views)
 
     def dest_less_specific(self, uint32_t d, uint32_t views):
         """Next shorter visible destination covering d, or 0 (U34)."""
+        self.ensure_trie((self.nodes[d].flags & NF_V6) != 0)
         cdef uint32_t p = self.nodes[d].parent
         while p:
             if self.dest_visible(p, views):
@@ -1855,6 +2066,7 @@ cdef class Core:
     def subtree(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views,
                 bint include_self=True):
         """Visible destinations inside (hi, lo)/plen in pre-order (U20)."""
+        self.ensure_trie(v6)
         cdef uint32_t top = self.trie_find_node(v6, hi, lo, plen), x
         out = []
         x = top
@@ -1866,6 +2078,7 @@ cdef class Core:
 
     def covering(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
         """Visible destinations containing (hi, lo)/plen, shortest first."""
+        self.ensure_trie(v6)
         cdef uint32_t cur = self.root[v6]
         cdef Node* n
         out = []
@@ -1887,6 +2100,8 @@ cdef class Core:
         cdef uint64_t nd[2]
         nd[0] = 0
         nd[1] = 0
+        self.ensure_trie(0)
+        self.ensure_trie(1)
         for v6 in range(2):
             if self.root[v6]:
                 assert self.nodes[self.root[v6]].parent == 0, "root has a parent"
@@ -1903,6 +2118,7 @@ cdef class Core:
                                       self.nodes[c].hi, self.nodes[c].lo), f"node {c}: not inside"
                     assert key_bit(self.nodes[c].hi, self.nodes[c].lo, self.nodes[x].plen) == b, \
                         f"node {c}: wrong side"
+            assert self.nodes[x].flags & NF_LINKED, f"node {x}: not linked after a flush"
             if self.nodes[x].flags & NF_DEST:
                 nd[v6] += 1
                 assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
@@ -1922,7 +2138,8 @@ cdef class Core:
                     r = self.nodes[x].routes
                     while r and not (self.routes[r].views & (1u << self.view_id[i])):
                         r = self.routes[r].next
-                    assert self.best[<size_t>x * self.nv + i] == r, f"dest {x}: stale best"
+                    assert self.best[<size_t>x * self.nv + i].route == r, f"dest {x}: stale best"
+                    assert self.best[<size_t>x * self.nv + i].nh == (self.route_nhs(r)[0] if r and self.routes[r].n_nh else 0), f"dest {x}: stale fib next hop"
             else:
                 assert self.nodes[x].child[0] and self.nodes[x].child[1], \
                     f"glue node {x} with < 2 children"
@@ -1973,8 +2190,15 @@ cdef class Core:
             return st, i
         last_nbr = 0
         last_nh = 0
+        self.tick()
         with nogil:
             for i in range(n):
+                if i + PF_FAR < n:
+                    self.prefetch_row(2, v6, hi[i + PF_FAR], lo[i + PF_FAR], plen[i + PF_FAR])
+                if i + PF_MID < n:
+                    self.prefetch_row(1, v6, hi[i + PF_MID], lo[i + PF_MID], plen[i + PF_MID])
+                if i + PF_NEAR < n:
+                    self.prefetch_row(0, v6, hi[i + PF_NEAR], lo[i + PF_NEAR], plen[i + PF_NEAR])
                 if nbr[i] != last_nbr or i == 0:
                     self.check_nh_for(ent, nbr[i], &nbr_slot)
                     last_nbr = nbr[i]
@@ -2020,8 +2244,15 @@ cdef class Core:
                     last_nbr = nbr[i]
         if st:
             return st, i
+        self.tick()
         with nogil:
             for i in range(n):
+                if i + PF_FAR < n:
+                    self.prefetch_row(2, v6, hi[i + PF_FAR], lo[i + PF_FAR], plen[i + PF_FAR])
+                if i + PF_MID < n:
+                    self.prefetch_row(1, v6, hi[i + PF_MID], lo[i + PF_MID], plen[i + PF_MID])
+                if i + PF_NEAR < n:
+                    self.prefetch_row(0, v6, hi[i + PF_NEAR], lo[i + PF_NEAR], plen[i + PF_NEAR])
                 out[i] = DELETE_NOT_FOUND
                 d = self.hash_find(v6, hi[i], lo[i], plen[i])
                 if d == 0:
@@ -2053,45 +2284,83 @@ cdef class Core:
             t8 = self.fwd8[vi]
             with nogil:
                 for i in range(n):
+                    if i + PF_FAR < n:
+                        rtm_prefetch(&t24[<uint32_t>(hi[i + PF_FAR] >> 32) >> 8])
                     a = <uint32_t>(hi[i] >> 32)
                     e = t24[a >> 8]
                     if e & FWD_EXT:
                         e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
                     node_out[i] = e
         else:
+            self.ensure_trie(v6)
             with nogil:
                 for i in range(n):
                     node_out[i] = self.trie_lpm(v6, hi[i], lo[i], 128 if v6 else 32, 1u << view)
         return None
 
-    def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint64_t[::1] pfx_hi,
-                    uint64_t[::1] pfx_lo, int16_t[::1] length, uint64_t[::1] next_hop,
+    def bulk_lookup4(self, const uint32_t[:] addr, uint32_t view, uint32_t[::1] node_out):
+        """IPv4 longest-prefix match straight from ``uint32`` addresses."""
+        cdef Py_ssize_t n = node_out.shape[0], i
+        cdef int vi = self.view_index[view] if view < 32 else -1
+        cdef uint32_t a, e
+        cdef uint32_t* t24
+        cdef uint32_t* t8
+        if vi < 0:
+            raise _errors.NotSupported(f"view {view} is not supported")
+        if vi >= 2:
+            hi = np.asarray(addr).astype(np.uint64) << np.uint64(32)
+            return self.bulk_lookup(0, hi, np.zeros(n, np.uint64), view, node_out)
+        if not self.fwd_on[vi]:
+            self.fwd_build(vi)
+        t24 = self.fwd24[vi]
+        t8 = self.fwd8[vi]
+        with nogil:
+            for i in range(n):
+                if i + PF_FAR < n:
+                    rtm_prefetch(&t24[addr[i + PF_FAR] >> 8])
+                a = addr[i]
+                e = t24[a >> 8]
+                if e & FWD_EXT:
+                    e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+                node_out[i] = e
+        return None
+
+    def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint32_t[::1] pfx4,
+                    uint64_t[:, ::1] pfx6, int16_t[::1] length, uint64_t[::1] next_hop,
                     uint64_t[::1] dest):
-        """Fill the lookup result columns from matched nodes."""
+        """Fill the lookup result columns from matched nodes (``pfx4`` for an
+        IPv4 table, ``pfx6`` (N, 2) for IPv6; the other may be empty)."""
         cdef Py_ssize_t n = nodes.shape[0], i
         cdef int vi = self.view_index[view]
-        cdef uint32_t x, r
+        cdef bint v6 = pfx6.shape[0] == n and n > 0
+        cdef uint32_t x, s
         cdef Node* nd
         with nogil:
             for i in range(n):
+                if i + PF_FAR < n and nodes[i + PF_FAR]:
+                    rtm_prefetch(&self.nodes[nodes[i + PF_FAR]])
+                    rtm_prefetch(&self.best[<size_t>nodes[i + PF_FAR] * self.nv + vi])
                 x = nodes[i]
                 if x == 0:
-                    pfx_hi[i] = 0
-                    pfx_lo[i] = 0
+                    if v6:
+                        pfx6[i, 0] = 0
+                        pfx6[i, 1] = 0
+                    else:
+                        pfx4[i] = 0
                     length[i] = -1
                     next_hop[i] = 0
                     dest[i] = 0
                     continue
                 nd = &self.nodes[x]
-                pfx_hi[i] = nd.hi
-                pfx_lo[i] = nd.lo
+                if v6:
+                    pfx6[i, 0] = nd.hi
+                    pfx6[i, 1] = nd.lo
+                else:
+                    pfx4[i] = <uint32_t>(nd.hi >> 32)
                 length[i] = nd.plen
                 dest[i] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
-                r = self.best[<size_t>x * self.nv + vi]
-                if r and self.routes[r].n_nh:
-                    next_hop[i] = self.h_nh(self.route_nhs(r)[0])
-                else:
-                    next_hop[i] = 0
+                s = self.best[<size_t>x * self.nv + vi].nh
+                next_hop[i] = self.h_nh(s) if s else 0
         return None
 
 
@@ -2379,6 +2648,7 @@ cdef class EntityCore:
             raise _errors.InvalidParameter(f"input change flags {change_flags:#x}")
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_check(time_to_live, route_list)
+        self.core.tick()
         st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, change_flags,
                                  &out, &rslot)
         if st:
@@ -2417,6 +2687,7 @@ cdef class EntityCore:
             raise _errors.NotFound("the route was already deleted")
         if self.core.routes[r].refcnt:
             self.core.routes[r].refcnt -= 1       # the consumed reference
+        self.core.tick()
         self.core.route_delete(r, &out)
         return out
 

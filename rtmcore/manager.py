@@ -666,17 +666,25 @@ class Entity(EntityCore):
         """
         self._live()
         a = np.asarray(addresses)
-        hi, lo, _, n = self._columns(a, 0)
-        nodes = np.empty(n, np.uint32)
-        self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
-        phi = np.empty(n, np.uint64)
-        plo = np.empty(n, np.uint64)
+        if not self.v6 and a.dtype == np.uint32 and a.ndim == 1:
+            n = len(a)
+            nodes = np.empty(n, np.uint32)
+            self.core.bulk_lookup4(a, int(view), nodes)
+        else:
+            hi, lo, _, n = self._columns(a, 0)
+            nodes = np.empty(n, np.uint32)
+            self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
         length = np.empty(n, np.int16)
         nh = np.empty(n, np.uint64)
         dest = np.empty(n, np.uint64)
-        self.core.bulk_gather(nodes, int(view), phi, plo, length, nh, dest)
-        prefix = np.stack([phi, plo], axis=1) if self.v6 else (phi >> np.uint64(32)).astype(
-            np.uint32)
+        if self.v6:
+            prefix = np.empty((n, 2), np.uint64)
+            self.core.bulk_gather(nodes, int(view), np.empty(0, np.uint32), prefix, length, nh,
+                                  dest)
+        else:
+            prefix = np.empty(n, np.uint32)
+            self.core.bulk_gather(nodes, int(view), prefix, np.empty((0, 2), np.uint64), length,
+                                  nh, dest)
         return LookupResult(prefix, length, nh, dest)
 
     def __repr__(self) -> str:
