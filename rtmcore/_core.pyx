@@ -143,6 +143,7 @@ cdef enum:
     ROUTE_FLAGS_FORWARDING = 0x000F
 
 cdef uint32_t _next_tag = 0
+cdef set _live_tags = set()      # tags of the managers alive now: a tag is never shared
 
 cdef enum:
     PF_FAR = 24                  # bulk-loop prefetch distances (rows ahead), see prefetch_row
@@ -528,7 +529,13 @@ cdef class Core:
                 f"max_next_hops_in_route must be within 1..{MAX_NH_HARD}")
         if views == 0:
             raise _errors.BadConfiguration("a manager needs at least one view")
-        _next_tag = (_next_tag % 4095) + 1
+        if len(_live_tags) >= 4095:
+            raise _errors.NoSystemResources("at most 4095 managers can be alive at once")
+        while True:
+            _next_tag = (_next_tag % 4095) + 1
+            if _next_tag not in _live_tags:
+                break
+        _live_tags.add(_next_tag)
         self.tag = _next_tag
         self.views_mask = views
         for i in range(MAX_VIEWS_HARD):
@@ -559,6 +566,7 @@ cdef class Core:
             raise MemoryError()
 
     def __dealloc__(self):
+        _live_tags.discard(self.tag)
         free(self.nodes)
         free(self.best)
         free(self.routes)

@@ -286,7 +286,7 @@ class Entity(EntityCore):
         """Release the handles inside a next-hop info (its owner)."""
         self._live()
         if not isinstance(info, NextHopInfo) or not info._refs_held:
-            raise E.InvalidParameter("not a next-hop info from get_next_hop_info, or released")
+            raise E.InvalidHandle("not a next-hop info from get_next_hop_info, or already released")
         self.core.release_handles([info.next_hop_owner], 1)
         info._refs_held = False
 
@@ -346,7 +346,7 @@ class Entity(EntityCore):
         """Release the handles inside a route info (``RtmReleaseRouteInfo``)."""
         self._live()
         if not isinstance(info, RouteInfo) or not info._refs_held:
-            raise E.InvalidParameter("not a route info from get_route_info, or released")
+            raise E.InvalidHandle("not a route info from get_route_info, or already released")
         hs = [info.dest_handle, info.route_owner] + ([info.neighbour] if info.neighbour else [])
         hs += list(info.next_hops)
         self.core.release_handles(hs)
@@ -406,7 +406,7 @@ class Entity(EntityCore):
         """Release the handles inside a destination info (``RtmReleaseDestInfo``)."""
         self._live()
         if not isinstance(info, DestInfo) or not info._refs_held:
-            raise E.InvalidParameter("not a destination info with references, or released")
+            raise E.InvalidHandle("not a destination info with references, or already released")
         hs = [info.dest_handle]
         for v in info.view_info:
             hs += [h for h in (v.route, v.owner, v.hold_route) if h]

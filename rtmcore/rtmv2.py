@@ -1,0 +1,744 @@
+"""RTMv2 functions under their C names, returning Win32 status codes.
+
+This module is for porting C code that calls RTMv2 line by line.  Each
+``RtmXxx`` function does what the :class:`rtmcore.Entity` method of the same
+name (``RtmAddRouteToDest`` -> ``Entity.add_route_to_dest``) does, but speaks
+the C calling convention instead of the Pythonic one.
+
+Mapping rules
+-------------
+Status first, outputs after
+    Every function returns the Win32 status first: ``NO_ERROR`` (0) on
+    success, otherwise the code the failure carries (an
+    :class:`rtmcore.RtmError`'s ``.winerror``).  RTMv2 failures are never
+    raised.  A function with output parameters returns a tuple
+    ``(status, out1, out2, ...)`` with the outputs in the order of the C
+    prototype; a function without outputs returns the bare ``status``::
+
+        status, route_handle, change_flags = RtmAddRouteToDest(reg, NEW_HANDLE, ...)
+        status = RtmReleaseRoutes(reg, 1, [route_handle])
+
+Outputs on failure
+    C leaves its output buffers untouched when a call fails.  Here an
+    ``[in/out]`` parameter comes back as it was passed in (``NEW_HANDLE``
+    comes back as 0, the NULL handle it points to) and a pure ``[out]``
+    parameter comes back as ``None``.  The one exception is the capacity
+    protocol of ``RtmGetRegisteredEntities`` (see there).
+
+Handles
+    Handles are integers.  The registration handle may be the
+    :class:`rtmcore.Entity` object ``RtmRegisterEntity`` returns or its integer
+    ``.handle``; integers are resolved among the entities of the managers this
+    module has seen (a manager passed to ``RtmRegisterEntity``, or the manager
+    of any ``Entity`` object passed in); passing the object is the
+    unambiguous form.  Anything that is not a valid handle
+    (stale, forged, of another manager, not an integer) gives
+    ``ERROR_INVALID_HANDLE``.
+
+The three handle modes of ``RtmAddRouteToDest`` and ``RtmAddNextHop``
+    The C ``[in/out, opt]`` handle pointer becomes one argument:
+
+    * a non-zero handle: update that object (no search); the same handle is
+      returned, with no extra reference;
+    * :data:`NEW_HANDLE` or ``0`` ("a pointer to a NULL handle"):
+      find-or-create, and return a new referenced handle (release it with
+      ``RtmReleaseRoutes`` / ``RtmReleaseNextHops``);
+    * ``None`` ("a NULL pointer"): find-or-create, no handle (``None`` is
+      returned in its place).
+
+Optional outputs
+    Where C accepts NULL for an optional output buffer (``RouteInfo`` and
+    ``DestAddress`` of ``RtmGetRouteInfo``, ``RouteHandle`` of
+    ``RtmGetExactMatchRoute``), pass ``None`` to skip it (its place in the
+    result is then ``None`` and no reference is taken) or anything else
+    (e.g. ``True`` or ``NEW_HANDLE``) to receive it.
+
+Structures
+    C structures are the Python objects of :mod:`rtmcore`: ``EntityInfo``,
+    ``RegnProfile``, ``NetAddress`` (build it with the address macros,
+    re-exported here), ``RouteInfo`` / ``PrefInfo``, ``NextHopInfo`` and
+    ``DestInfo`` (its ``view_info`` is a list, one entry per requested view).
+    Variable-length arrays are Python lists; the count arguments of the C
+    calls are kept (``RtmReleaseRoutes(reg, num_routes, route_handles)``
+    releases the first ``num_routes`` handles of the list; a count larger than
+    the list is ``ERROR_INVALID_PARAMETER``, a count of 0 or a ``None`` list
+    does nothing, a ``None`` count means the whole list).  Callers never
+    allocate buffers: info structures are returned, not filled in.
+
+Where the Python signature differs from C
+    ``RtmRegisterEntity`` takes the :class:`RoutingTableManager` first (C
+    reaches the RTM implicitly; ``RtmInstanceId`` must match the manager's
+    ``instance_id``).  ``RtmFindNextHop`` returns the handle only (the
+    direct-pointer output is not available).  A value out of the range of
+    its C type (a negative ULONG, ...) or ``None`` for a required structure
+    gives ``ERROR_INVALID_PARAMETER``; anything that is not a handle where a
+    handle is expected gives ``ERROR_INVALID_HANDLE``.  Other arguments of a
+    wrong Python type (a string for a view mask, ...) raise ``TypeError``, as
+    in any Python function: in C they would not compile.
+
+Only the functions the Pythonic API offers today are defined here; change
+notification, enumerations, route lists, hold-down, locks, entity methods and
+opaque pointers are not (yet).  The constants (:mod:`rtmcore.constants`), the
+Win32 status codes (:mod:`rtmcore.errors`) and the address macros
+(:mod:`rtmcore.addr`) are re-exported, so ``from rtmcore.rtmv2 import *``
+gives a ported program every name it needs.
+
+Example
+-------
+>>> from rtmcore.rtmv2 import *
+>>> rtm = RoutingTableManager()
+>>> status, profile, reg = RtmRegisterEntity(
+...     rtm, EntityInfo(0, AF_INET, PROTO_IP_RIP, 1), None, None, False)
+>>> status, nh, flags = RtmAddNextHop(
+...     reg, NextHopInfo(RTM_IPV4_MAKE_NET_ADDRESS("192.0.2.1", 32), 1), NEW_HANDLE)
+>>> status, route, flags = RtmAddRouteToDest(
+...     reg, NEW_HANDLE, RTM_IPV4_MAKE_NET_ADDRESS("10.0.0.0", 8),
+...     RouteInfo(neighbour=nh, next_hops=[nh], metric=3), INFINITE, None, 0, None, 0)
+>>> status, flags == RTM_ROUTE_CHANGE_NEW | RTM_ROUTE_CHANGE_BEST
+(0, True)
+>>> RtmReleaseRoutes(reg, 1, [route]), RtmDeleteNextHop(reg, nh, None), RtmDeregisterEntity(reg)
+(0, 0, 0)
+>>> RtmDeregisterEntity(reg) == ERROR_INVALID_HANDLE
+True
+"""
+from __future__ import annotations
+
+import operator
+import weakref
+
+from . import errors as _E
+from .addr import *  # noqa: F401,F403
+from .addr import __all__ as _ADDR_ALL
+from .constants import *  # noqa: F401,F403
+from .constants import INFINITE, RTM_BEST_PROTOCOL, RTM_VIEW_MASK_ALL
+from .constants import __all__ as _CONST_ALL
+from .errors import (ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS,  # noqa: F401
+                     ERROR_BAD_CONFIGURATION, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER,
+                     ERROR_INVALID_DATA, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
+                     ERROR_NO_MORE_ITEMS, ERROR_NO_SYSTEM_RESOURCES, ERROR_NOT_ENOUGH_MEMORY,
+                     ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, ERROR_SUCCESS, NO_ERROR, RtmError)
+from .manager import (DestInfo, DestViewInfo, Entity, EntityInfo, NetAddress,  # noqa: F401
+                      NextHopInfo, PrefInfo, RegnProfile, RouteInfo, RoutingTableManager)
+
+
+class _NewHandle:
+    """Type of :data:`NEW_HANDLE`."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NEW_HANDLE"
+
+    def __reduce__(self):
+        return (_NewHandle, ())
+
+
+NEW_HANDLE = _NewHandle()
+"""A pointer to a NULL handle: find-or-create and return a referenced handle
+(``RtmAddRouteToDest``, ``RtmAddNextHop``).  ``0`` means the same."""
+
+_STATUS_NAMES = [n for n in dir(_E) if n == "NO_ERROR" or n == "ERROR_SUCCESS"
+                 or n.startswith("ERROR_")]
+
+_FUNCTIONS = [
+    "RtmRegisterEntity", "RtmDeregisterEntity", "RtmGetRegisteredEntities", "RtmReleaseEntities",
+    "RtmGetEntityInfo", "RtmReleaseEntityInfo",
+    "RtmAddNextHop", "RtmFindNextHop", "RtmGetNextHopInfo", "RtmDeleteNextHop",
+    "RtmReleaseNextHops", "RtmReleaseNextHopInfo",
+    "RtmAddRouteToDest", "RtmDeleteRouteToDest", "RtmGetRouteInfo", "RtmReleaseRouteInfo",
+    "RtmReleaseRoutes", "RtmIsBestRoute", "RtmGetExactMatchRoute",
+    "RtmGetDestInfo", "RtmReleaseDestInfo", "RtmReleaseDests", "RtmGetExactMatchDestination",
+    "RtmGetMostSpecificDestination", "RtmGetLessSpecificDestination",
+    "RtmReferenceHandles",
+]
+
+__all__ = (_FUNCTIONS + ["NEW_HANDLE", "RoutingTableManager", "Entity", "EntityInfo",
+                         "RegnProfile", "NetAddress", "PrefInfo", "RouteInfo", "NextHopInfo",
+                         "DestInfo", "DestViewInfo", "RtmError"]
+           + list(_CONST_ALL) + list(_ADDR_ALL) + _STATUS_NAMES)
+
+_U64 = (1 << 64) - 1
+
+
+# ---------------------------------------------------------------------------
+# Registration handles: Entity objects, or integers resolved through managers
+# ---------------------------------------------------------------------------
+_managers: "weakref.WeakSet[RoutingTableManager]" = weakref.WeakSet()
+_by_handle: "weakref.WeakValueDictionary[int, Entity]" = weakref.WeakValueDictionary()
+
+
+def _remember(ent: Entity) -> None:
+    _by_handle[ent.handle] = ent
+    mgr = getattr(ent, "manager", None)
+    if mgr is not None:
+        _managers.add(mgr)
+
+
+def _registered(ent: Entity) -> bool:
+    return any(e is ent for e in ent.manager.entities)
+
+
+def _entity(reg_handle) -> Entity:
+    """The live Entity a registration handle names; InvalidHandle otherwise."""
+    ent = _lookup(reg_handle)
+    ent._live()             # deregistered: ERROR_INVALID_HANDLE, even for no-op calls
+    return ent
+
+
+def _lookup(reg_handle) -> Entity:
+    if isinstance(reg_handle, Entity):
+        _remember(reg_handle)
+        return reg_handle
+    h = _handle(reg_handle)
+    ent = _by_handle.get(h)
+    if ent is not None and ent.handle == h and _registered(ent):
+        return ent
+    for mgr in list(_managers):
+        for e in mgr.entities:
+            if e.handle == h:
+                _by_handle[h] = e
+                return e
+    if ent is not None:
+        return ent          # deregistered
+    raise _E.InvalidHandle(f"not a registration handle: {reg_handle!r}")
+
+
+# ---------------------------------------------------------------------------
+# Argument helpers
+# ---------------------------------------------------------------------------
+def _handle(obj) -> int:
+    """A handle argument as an int; InvalidHandle for non-integers and values
+    outside 0..2**64-1 (U46: never a crash, never a TypeError)."""
+    if isinstance(obj, Entity):
+        return obj.handle
+    if isinstance(obj, bool) or obj is None:
+        raise _E.InvalidHandle(f"not a handle: {obj!r}")
+    try:
+        h = operator.index(obj)
+    except TypeError:
+        raise _E.InvalidHandle(f"not a handle: {obj!r}") from None
+    if not 0 <= h <= _U64:
+        raise _E.InvalidHandle(f"not a handle: {obj!r}")
+    return h
+
+
+def _count(n, items, what: str) -> list:
+    """The first ``n`` items of a C (count, array) pair.  U45: a zero count or a
+    NULL (None) array is a no-op."""
+    if n is None:
+        n = 0 if items is None else len(items)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise _E.InvalidParameter(f"{what}: count {n!r} is not an integer") from None
+    if n < 0:
+        raise _E.InvalidParameter(f"{what}: negative count {n}")
+    if n == 0 or items is None:
+        return []
+    items = list(items)
+    if n > len(items):
+        raise _E.InvalidParameter(f"{what}: count {n} but only {len(items)} items")
+    return items[:n]
+
+
+def _handles(n, items, what: str) -> list[int]:
+    return [_handle(h) for h in _count(n, items, what)]
+
+
+def _status(exc: BaseException) -> int:
+    """Win32 status of an exception raised by the Pythonic layer.  Re-raises
+    what is not an RTMv2 failure (a bug, a KeyboardInterrupt, ...)."""
+    if isinstance(exc, RtmError) and exc.winerror:
+        return exc.winerror
+    if isinstance(exc, OverflowError):   # a C unsigned field given a negative / huge value
+        return ERROR_INVALID_PARAMETER
+    raise exc
+
+
+def _required(obj, cls, what: str):
+    if obj is None:
+        raise _E.InvalidParameter(f"{what} is required (NULL given)")
+    if not isinstance(obj, cls):
+        raise _E.InvalidParameter(f"{what} must be a {cls.__name__}, not {type(obj).__name__}")
+    return obj
+
+
+def _echo_handle(h):
+    """An [in/out] handle as C would leave it after a failure."""
+    return 0 if h is NEW_HANDLE else h
+
+
+# ---------------------------------------------------------------------------
+# 2.1 Registration
+# ---------------------------------------------------------------------------
+def RtmRegisterEntity(rtm_manager, entity_info, export_methods=None, event_callback=None,
+                      reserve_opaque_pointer=False):
+    """``RtmRegisterEntity(RtmEntityInfo, ExportMethods, EventCallback,
+    ReserveOpaquePointer, RtmRegProfile [out], RtmRegHandle [out])``.
+
+    ``rtm_manager`` (a :class:`RoutingTableManager`) stands for the RTM the C
+    call reaches implicitly; ``entity_info.rtm_instance_id`` must be its
+    ``instance_id`` (otherwise ``ERROR_INVALID_PARAMETER``).
+    ``export_methods``: a sequence of callables (at most 32) or ``None``;
+    ``event_callback(reg_handle, event_type, context1, context2)`` or ``None``.
+
+    Returns ``(status, profile, reg_handle)``; ``reg_handle`` is the
+    :class:`Entity` (its ``.handle`` is the integer handle).
+    ``ERROR_ALREADY_EXISTS`` if the identity is registered already.
+    """
+    try:
+        if not isinstance(rtm_manager, RoutingTableManager):
+            raise _E.InvalidParameter("rtm_manager must be a RoutingTableManager")
+        if entity_info is None:
+            raise _E.InvalidParameter("entity_info is required")
+        try:
+            instance = entity_info.rtm_instance_id
+            family = entity_info.address_family
+            protocol_id = entity_info.entity_protocol_id
+            instance_id = entity_info.entity_instance_id
+        except AttributeError:
+            raise _E.InvalidParameter("entity_info must be an EntityInfo") from None
+        if instance != rtm_manager.instance_id:
+            raise _E.InvalidParameter(
+                f"entity_info names RTM instance {instance}; the manager is instance "
+                f"{rtm_manager.instance_id}")
+        _managers.add(rtm_manager)
+        ent = rtm_manager.register_entity(protocol_id, instance_id, family,
+                                          export_methods=export_methods,
+                                          event_callback=event_callback,
+                                          reserve_opaque_pointer=bool(reserve_opaque_pointer))
+        _remember(ent)
+        return NO_ERROR, ent.profile, ent
+    except Exception as exc:
+        return _status(exc), None, None
+
+
+def RtmDeregisterEntity(rtm_reg_handle):
+    """``RtmDeregisterEntity(RtmRegHandle)``; returns the status.  The
+    entity's routes and next hops are deleted (U4); the handle is dead
+    afterwards (``ERROR_INVALID_HANDLE``)."""
+    try:
+        _entity(rtm_reg_handle).deregister_entity()
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetRegisteredEntities(rtm_reg_handle, num_entities):
+    """``RtmGetRegisteredEntities(RtmRegHandle, NumEntities [in/out],
+    EntityHandles [out], EntityInfos [out, opt])``.
+
+    ``num_entities`` is the capacity.  Returns ``(status, num_entities,
+    entity_handles, entity_infos)``: the entities of the caller's instance and
+    family, the caller included (U3).  Every returned handle holds a reference
+    (``RtmReleaseEntities``).  Capacity semantics (U25): if the capacity is
+    smaller than the number of entities, the first ``capacity`` handles and
+    infos are returned, ``num_entities`` is the total and the status is
+    ``ERROR_INSUFFICIENT_BUFFER`` (capacity 0 is the counting call); callers
+    use ``min(capacity, total)`` items.  On any other failure the outputs are
+    ``None``.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        try:
+            cap = operator.index(num_entities)
+        except TypeError:
+            raise _E.InvalidParameter(f"capacity {num_entities!r} is not an integer") from None
+        if cap < 0:
+            raise _E.InvalidParameter(f"negative capacity {cap}")
+        handles, infos = ent.get_registered_entities()
+        total = len(handles)
+        if cap >= total:
+            return NO_ERROR, total, handles, infos
+        ent.release_entities(handles[cap:])
+        return ERROR_INSUFFICIENT_BUFFER, total, handles[:cap], infos[:cap]
+    except Exception as exc:
+        return _status(exc), None, None, None
+
+
+def RtmReleaseEntities(rtm_reg_handle, num_entities, entity_handles):
+    """``RtmReleaseEntities(RtmRegHandle, NumEntities, EntityHandles)``;
+    releases the first ``num_entities`` handles.  Returns the status."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        hs = _handles(num_entities, entity_handles, "entity handles")
+        if hs:
+            ent.release_entities(hs)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetEntityInfo(rtm_reg_handle, entity_handle):
+    """``RtmGetEntityInfo(RtmRegHandle, EntityHandle, EntityInfo [out])``.
+    Returns ``(status, entity_info)``."""
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).get_entity_info(_handle(entity_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmReleaseEntityInfo(rtm_reg_handle, entity_info):
+    """``RtmReleaseEntityInfo(RtmRegHandle, EntityInfo)``.  Returns the status."""
+    try:
+        _entity(rtm_reg_handle).release_entity_info(entity_info)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.7 Next hops
+# ---------------------------------------------------------------------------
+def RtmAddNextHop(rtm_reg_handle, next_hop_info, next_hop_handle=NEW_HANDLE):
+    """``RtmAddNextHop(RtmRegHandle, NextHopInfo, NextHopHandle [in/out, opt],
+    ChangeFlags [out])``.
+
+    ``next_hop_handle``: a handle = update that next hop; ``NEW_HANDLE`` / 0 =
+    find by (address, interface index), update or create, return a referenced
+    handle; ``None`` = the same without a handle.  Returns ``(status,
+    next_hop_handle, change_flags)``; ``change_flags`` is
+    ``RTM_NEXTHOP_CHANGE_NEW`` if a next hop was created, else 0.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        nhi = _required(next_hop_info, NextHopInfo, "next_hop_info")
+        if next_hop_handle is None:
+            _, flags = ent.add_next_hop(nhi, return_handle=False)
+            return NO_ERROR, None, flags
+        if next_hop_handle is NEW_HANDLE or _handle(next_hop_handle) == 0:
+            h, flags = ent.add_next_hop(nhi, return_handle=True)
+            return NO_ERROR, h, flags
+        h = _handle(next_hop_handle)
+        _, flags = ent.add_next_hop(nhi, next_hop=h, return_handle=False)
+        return NO_ERROR, next_hop_handle, flags
+    except Exception as exc:
+        return _status(exc), _echo_handle(next_hop_handle), None
+
+
+def RtmFindNextHop(rtm_reg_handle, next_hop_info):
+    """``RtmFindNextHop(RtmRegHandle, NextHopInfo, NextHopHandle [out],
+    NextHopPointer [out, opt])``.
+
+    Looks up (``next_hop_address``, ``interface_index``) in the caller's
+    next-hop table.  Returns ``(status, next_hop_handle)``; the handle holds a
+    reference (``RtmReleaseNextHops``).  ``ERROR_NOT_FOUND`` if there is no such
+    next hop.  (The direct-pointer output is not available yet.)
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        nhi = _required(next_hop_info, NextHopInfo, "next_hop_info")
+        return NO_ERROR, ent.find_next_hop(nhi)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetNextHopInfo(rtm_reg_handle, next_hop_handle):
+    """``RtmGetNextHopInfo(RtmRegHandle, NextHopHandle, NextHopInfo [out])``.
+    Returns ``(status, next_hop_info)``; release it with
+    ``RtmReleaseNextHopInfo``."""
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).get_next_hop_info(_handle(next_hop_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmDeleteNextHop(rtm_reg_handle, next_hop_handle, next_hop_info=None):
+    """``RtmDeleteNextHop(RtmRegHandle, NextHopHandle [opt], NextHopInfo)``.
+
+    By handle (consumed: do not release it afterwards) or, with a NULL handle
+    (``None`` / 0), by (address, interface index) from ``next_hop_info``.
+    Returns the status.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = 0 if next_hop_handle is None else _handle(next_hop_handle)
+        if h:
+            ent.delete_next_hop(h)
+        else:
+            ent.delete_next_hop(None, _required(next_hop_info, NextHopInfo, "next_hop_info"))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmReleaseNextHops(rtm_reg_handle, num_next_hops, next_hop_handles):
+    """``RtmReleaseNextHops(RtmRegHandle, NumNextHops, NextHopHandles)``.
+    Returns the status."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        hs = _handles(num_next_hops, next_hop_handles, "next-hop handles")
+        if hs:
+            ent.release_next_hops(hs)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmReleaseNextHopInfo(rtm_reg_handle, next_hop_info):
+    """``RtmReleaseNextHopInfo(RtmRegHandle, NextHopInfo)``.  Returns the status."""
+    try:
+        _entity(rtm_reg_handle).release_next_hop_info(next_hop_info)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.5 Routes
+# ---------------------------------------------------------------------------
+def RtmAddRouteToDest(rtm_reg_handle, route_handle, dest_address, route_info,
+                      time_to_live=INFINITE, route_list_handle=None, notify_type=0,
+                      notify_handle=None, change_flags=0):
+    """``RtmAddRouteToDest(RtmRegHandle, RouteHandle [in/out, opt], DestAddress,
+    RouteInfo, TimeToLive, RouteListHandle [opt], NotifyType, NotifyHandle [opt],
+    ChangeFlags [in/out])``.
+
+    ``route_handle``: a handle = update that route (input change flags
+    ignored; the destination must be the route's); ``NEW_HANDLE`` / 0 =
+    find-or-create by the identity rule of the input ``change_flags`` (0,
+    ``RTM_ROUTE_CHANGE_NEW``, ``RTM_ROUTE_CHANGE_FIRST``) and return a
+    referenced handle (``RtmReleaseRoutes``); ``None`` = the same, no handle.
+
+    Returns ``(status, route_handle, change_flags)``; the output flags carry
+    ``RTM_ROUTE_CHANGE_NEW`` if a route was created and
+    ``RTM_ROUTE_CHANGE_BEST`` if a best route changed.  ``notify_type`` /
+    ``notify_handle`` are reserved (0 / None, else ``ERROR_INVALID_PARAMETER``).
+    ``time_to_live`` is a ULONG (``INFINITE`` = never expires); a build
+    without route aging or route lists answers a finite ``time_to_live`` or a
+    route list with ``ERROR_NOT_SUPPORTED``.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        ri = _required(route_info, RouteInfo, "route_info")
+        if dest_address is None:
+            raise _E.InvalidParameter("dest_address is required (NULL given)")
+        try:
+            ttl = operator.index(time_to_live)
+        except TypeError:
+            ttl = -1
+        if not 0 <= ttl <= INFINITE:
+            raise _E.InvalidParameter(f"time to live {time_to_live!r} is not a ULONG")
+        route_list = None
+        if route_list_handle is not None and _handle(route_list_handle):
+            route_list = route_list_handle
+        kw = dict(time_to_live=ttl, route_list=route_list, notify_type=notify_type,
+                  notify_handle=notify_handle, change_flags=change_flags)
+        if route_handle is None:
+            _, flags = ent.add_route_to_dest(dest_address, ri, return_handle=False, **kw)
+            return NO_ERROR, None, flags
+        if route_handle is NEW_HANDLE or _handle(route_handle) == 0:
+            h, flags = ent.add_route_to_dest(dest_address, ri, return_handle=True, **kw)
+            return NO_ERROR, h, flags
+        _, flags = ent.add_route_to_dest(dest_address, ri, route=_handle(route_handle),
+                                         return_handle=False, **kw)
+        return NO_ERROR, route_handle, flags
+    except Exception as exc:
+        return _status(exc), _echo_handle(route_handle), change_flags
+
+
+def RtmDeleteRouteToDest(rtm_reg_handle, route_handle):
+    """``RtmDeleteRouteToDest(RtmRegHandle, RouteHandle, ChangeFlags [out])``.
+
+    Deletes one of the caller's routes and consumes ``route_handle``.  Returns
+    ``(status, change_flags)`` (``RTM_ROUTE_CHANGE_BEST`` if a best route
+    changed).  ``ERROR_ACCESS_DENIED`` for another entity's route,
+    ``ERROR_NOT_FOUND`` if it is already deleted.
+    """
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).delete_route_to_dest(_handle(route_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetRouteInfo(rtm_reg_handle, route_handle, route_info=True, dest_address=True):
+    """``RtmGetRouteInfo(RtmRegHandle, RouteHandle, RouteInfo [out, opt],
+    DestAddress [out, opt])``.
+
+    Pass ``None`` for an output you do not want (C's NULL).  Returns
+    ``(status, route_info, dest_address)``; a returned route info holds
+    references (``RtmReleaseRouteInfo``).  Works on a deleted route still
+    referenced (``state`` = ``RTM_ROUTE_STATE_DELETED``).
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        ri, addr = ent.get_route_info(_handle(route_handle))
+        if route_info is None:
+            ent.release_route_info(ri)
+            ri = None
+        return NO_ERROR, ri, (None if dest_address is None else addr)
+    except Exception as exc:
+        return _status(exc), None, None
+
+
+def RtmReleaseRouteInfo(rtm_reg_handle, route_info):
+    """``RtmReleaseRouteInfo(RtmRegHandle, RouteInfo)``.  Returns the status."""
+    try:
+        _entity(rtm_reg_handle).release_route_info(route_info)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmReleaseRoutes(rtm_reg_handle, num_routes, route_handles):
+    """``RtmReleaseRoutes(RtmRegHandle, NumRoutes, RouteHandles)``.  Returns the status."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        hs = _handles(num_routes, route_handles, "route handles")
+        if hs:
+            ent.release_routes(hs)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmIsBestRoute(rtm_reg_handle, route_handle):
+    """``RtmIsBestRoute(RtmRegHandle, RouteHandle, BestInViews [out])``.
+    Returns ``(status, best_in_views)`` (a view mask, 0 if best nowhere)."""
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).is_best_route(_handle(route_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetExactMatchRoute(rtm_reg_handle, dest_address, matching_flags, route_info,
+                          interface_index=0, target_views=RTM_VIEW_MASK_ALL,
+                          route_handle=NEW_HANDLE):
+    """``RtmGetExactMatchRoute(RtmRegHandle, DestAddress, MatchingFlags,
+    RouteInfo [in/out], InterfaceIndex, TargetViews, RouteHandle [out, opt])``.
+
+    ``route_info`` carries the criteria selected by ``matching_flags`` (it may
+    be ``None`` with ``RTM_MATCH_NONE`` / ``RTM_MATCH_INTERFACE``).  Pass
+    ``route_handle=None`` (C's NULL) to get no handle.  Returns ``(status,
+    route_info, route_handle)``: the found route (holding references:
+    ``RtmReleaseRouteInfo``) and a referenced handle (``RtmReleaseRoutes``).
+    ``ERROR_NOT_FOUND`` if nothing matches; the input ``route_info`` then comes
+    back unchanged.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        if dest_address is None:
+            raise _E.InvalidParameter("dest_address is required (NULL given)")
+        if route_info is not None and not isinstance(route_info, RouteInfo):
+            raise _E.InvalidParameter("route_info must be a RouteInfo")
+        found, h = ent.get_exact_match_route(dest_address, matching_flags, route_info,
+                                             interface_index, target_views)
+        if route_handle is None:
+            ent.release_routes([h])
+            h = None
+        return NO_ERROR, found, h
+    except Exception as exc:
+        return _status(exc), route_info, None
+
+
+# ---------------------------------------------------------------------------
+# 2.4 / 2.6 Destinations
+# ---------------------------------------------------------------------------
+def RtmGetDestInfo(rtm_reg_handle, dest_handle, protocol_id=RTM_BEST_PROTOCOL,
+                   target_views=RTM_VIEW_MASK_ALL):
+    """``RtmGetDestInfo(RtmRegHandle, DestHandle, ProtocolId, TargetViews,
+    DestInfo [out])``.  Returns ``(status, dest_info)``; release it with
+    ``RtmReleaseDestInfo``."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.get_dest_info(_handle(dest_handle), protocol_id, target_views)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmReleaseDestInfo(rtm_reg_handle, dest_info):
+    """``RtmReleaseDestInfo(RtmRegHandle, DestInfo)``.  Returns the status."""
+    try:
+        _entity(rtm_reg_handle).release_dest_info(dest_info)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmReleaseDests(rtm_reg_handle, num_dests, dest_infos):
+    """``RtmReleaseDests(RtmRegHandle, NumDests, DestInfos)``: release the first
+    ``num_dests`` destination infos.  Returns the status.  All infos are
+    checked before any is released."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        infos = _count(num_dests, dest_infos, "destination infos")
+        seen = set()
+        for info in infos:
+            if not isinstance(info, DestInfo) or not getattr(info, "_refs_held", False):
+                ent.release_dest_info(info)     # raises what RtmReleaseDestInfo reports
+            if id(info) in seen:
+                raise _E.InvalidParameter("a destination info is listed twice")
+            seen.add(id(info))
+        if infos:
+            ent.release_dests(infos)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetExactMatchDestination(rtm_reg_handle, dest_address,
+                                protocol_id=RTM_BEST_PROTOCOL,
+                                target_views=RTM_VIEW_MASK_ALL):
+    """``RtmGetExactMatchDestination(RtmRegHandle, DestAddress, ProtocolId,
+    TargetViews, DestInfo [out])``.  Returns ``(status, dest_info)``;
+    ``ERROR_NOT_FOUND`` if no destination has exactly that prefix."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        if dest_address is None:
+            raise _E.InvalidParameter("dest_address is required (NULL given)")
+        return NO_ERROR, ent.get_exact_match_destination(dest_address, protocol_id, target_views)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetMostSpecificDestination(rtm_reg_handle, dest_address,
+                                  protocol_id=RTM_BEST_PROTOCOL,
+                                  target_views=RTM_VIEW_MASK_ALL):
+    """``RtmGetMostSpecificDestination(RtmRegHandle, DestAddress, ProtocolId,
+    TargetViews, DestInfo [out])``: longest-prefix match.  Returns ``(status,
+    dest_info)``; ``ERROR_NOT_FOUND`` if nothing covers the address."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        if dest_address is None:
+            raise _E.InvalidParameter("dest_address is required (NULL given)")
+        return NO_ERROR, ent.get_most_specific_destination(dest_address, protocol_id,
+                                                           target_views)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetLessSpecificDestination(rtm_reg_handle, dest_handle,
+                                  protocol_id=RTM_BEST_PROTOCOL,
+                                  target_views=RTM_VIEW_MASK_ALL):
+    """``RtmGetLessSpecificDestination(RtmRegHandle, DestHandle, ProtocolId,
+    TargetViews, DestInfo [out])``: the next shorter destination covering
+    ``dest_handle``.  Returns ``(status, dest_info)``; ``ERROR_NOT_FOUND`` past
+    the default route."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.get_less_specific_destination(_handle(dest_handle), protocol_id,
+                                                           target_views)
+    except Exception as exc:
+        return _status(exc), None
+
+
+# ---------------------------------------------------------------------------
+# 2.11 Handle management
+# ---------------------------------------------------------------------------
+def RtmReferenceHandles(rtm_reg_handle, num_handles, rtm_handles):
+    """``RtmReferenceHandles(RtmRegHandle, NumHandles, RtmHandles)``: one more
+    reference on each of the first ``num_handles`` handles (any kind).  Returns
+    the status."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        hs = _handles(num_handles, rtm_handles, "handles")
+        if hs:
+            ent.reference_handles(hs)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
