@@ -101,7 +101,7 @@ cdef extern from *:
     }
     #define rtm_prefetch(p) __builtin_prefetch((const void*)(p), 0, 3)
     static inline unsigned long long rtm_now_ms(void) {
-        struct timespec ts; clock_gettime(CLOCK_REALTIME, &ts);
+        struct timespec ts; clock_gettime(CLOCK_REALTIME_COARSE, &ts);  /* ms-level stamps */
         return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)(ts.tv_nsec / 1000000);
     }
     """
@@ -250,6 +250,8 @@ cdef object _IPv4Network = _ipaddress.IPv4Network
 cdef object _IPv6Network = _ipaddress.IPv6Network
 cdef object _IPv4Address = _ipaddress.IPv4Address
 cdef object _IPv6Address = _ipaddress.IPv6Address
+cdef object _IPv4Interface = _ipaddress.IPv4Interface
+cdef object _IPv6Interface = _ipaddress.IPv6Interface
 
 
 # ---------------------------------------------------------------------------
@@ -431,6 +433,8 @@ cdef int to_key(object obj, int family, bint strict, ParsedPrefix* out) except? 
             out.hi &= mhi
             out.lo &= mlo
         rc = 0
+    elif isinstance(obj, (_IPv4Interface, _IPv6Interface)):
+        return to_key(str(obj), family, strict, out)     # "10.0.0.1/8": host bits are set
     elif isinstance(obj, (_IPv4Network, _IPv6Network)):
         v = int(obj.network_address)
         return to_key((v, obj.prefixlen), 4 if obj.version == 4 else 6, strict, out) \
@@ -1658,9 +1662,10 @@ cdef class Core:
         self.ent_keys[key] = e
         return self.h_ent(e)
 
-    def ent_check(self, uint64_t h, bint registered=True):
+    def ent_check(self, handle, bint registered=True):
         """Slot of an entity handle; InvalidHandle if stale / forged / (if
         ``registered``) deregistered."""
+        cdef uint64_t h = _as_handle(handle)
         cdef uint32_t e = self.ent_slot(h)
         if e == 0 or (registered and self.ents[e].state != 1):
             raise _errors.InvalidHandle(f"invalid entity handle {h:#x}")
@@ -1704,8 +1709,9 @@ cdef class Core:
 
     # -- next hops ------------------------------------------------------------------
     def nh_add(self, uint32_t e, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t ifindex,
-               uint32_t flags, uint64_t info, uint64_t remote, uint64_t handle, bint want_handle):
+               uint32_t flags, uint64_t info, uint64_t remote, handle_obj, bint want_handle):
         """RtmAddNextHop.  Returns (handle or 0, change_flags)."""
+        cdef uint64_t handle = _as_handle(handle_obj)
         cdef uint32_t s
         cdef uint32_t created = 0
         if handle:
@@ -1751,7 +1757,8 @@ cdef class Core:
             return self.h_nh(s), created
         return 0, created
 
-    def nh_check(self, uint64_t h, bint live=False):
+    def nh_check(self, handle, bint live=False):
+        cdef uint64_t h = _as_handle(handle)
         cdef uint32_t s = self.nh_slot(h)
         if s == 0:
             raise _errors.InvalidHandle(f"invalid next-hop handle {h:#x}")
@@ -1804,8 +1811,9 @@ cdef class Core:
         return out
 
     # -- routes: Python-level accessors ---------------------------------------------
-    def route_check(self, uint64_t h):
+    def route_check(self, handle):
         """Slot of an allocated route (live or deleted-but-referenced)."""
+        cdef uint64_t h = _as_handle(handle)
         cdef uint32_t r = self.route_slot(h)
         if r == 0:
             raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
@@ -1867,7 +1875,8 @@ cdef class Core:
         return flags
 
     # -- destinations -----------------------------------------------------------------
-    def dest_check(self, uint64_t h):
+    def dest_check(self, handle):
+        cdef uint64_t h = _as_handle(handle)
         cdef uint32_t d = self.dest_slot(h)
         if d == 0:
             raise _errors.InvalidHandle(f"invalid destination handle {h:#x}")
@@ -2547,11 +2556,11 @@ cdef class EntityCore:
             sp.flags1 = 0
             sp.info = 0
         if metric is not None:
-            sp.metric = metric
+            sp.metric = _u32(metric, "metric")
         if preference is not None:
-            sp.pref = preference
+            sp.pref = _u32(preference, "preference")
         if views is not None:
-            sp.views = views
+            sp.views = _u32(views, "views")
         if flags is not None:
             if not (0 <= flags <= 0xFFFF):
                 raise _errors.InvalidParameter(f"route flags {flags!r} out of range")
@@ -2561,6 +2570,9 @@ cdef class EntityCore:
                 raise _errors.InvalidParameter(f"flags1 {flags1!r} out of range")
             sp.flags1 = <uint8_t>flags1
         if info is not None:
+            if not isinstance(info, int) or not 0 <= info <= 0xFFFFFFFFFFFFFFFF:
+                raise _errors.InvalidParameter(
+                    f"entity_specific_info {info!r}: an unsigned 64-bit integer")
             sp.info = info
         st = self.core.check_views(&sp.views)
         if st:
@@ -2571,6 +2583,19 @@ cdef class EntityCore:
         st = self.core.check_nh_for(self.slot, h, &sp.neighbour)
         if st:
             _raise_status(st, f"neighbour {h:#x}: " + _nh_problem(st))
+        if next_hops is None or next_hops == ():
+            sp.n_nh = 0
+            return 0
+        if isinstance(next_hops, int):      # one next hop: no tuple on the per-call path
+            h = _as_handle(next_hops)
+            if h == 0:
+                sp.n_nh = 0
+                return 0
+            st = self.core.check_nh_for(self.slot, h, &sp.nh[0])
+            if st:
+                _raise_status(st, f"next hop {h:#x}: " + _nh_problem(st))
+            sp.n_nh = 1
+            return 0
         nhs = _as_nh_tuple(next_hops)
         if len(nhs) > self.core.max_nh:
             raise _errors.InvalidParameter(
@@ -2590,7 +2615,7 @@ cdef class EntityCore:
 
     def add_route_to_dest(self, dest, RouteInfo route_info=None, *, route=None,
                           bint return_handle=False, time_to_live=0xFFFFFFFF, route_list=None,
-                          notify_type=0, notify_handle=None, uint32_t change_flags=0,
+                          notify_type=0, notify_handle=None, change_flags=0,
                           neighbour=None, next_hops=None, metric=None, preference=None,
                           views=None, flags=None, flags1=None, entity_specific_info=None):
         """Add a route, or update an existing one (``RtmAddRouteToDest``).
@@ -2631,10 +2656,11 @@ cdef class EntityCore:
         """
         cdef ParsedPrefix p
         cdef RouteSpec sp
-        cdef uint32_t r = 0, out = 0, rslot = 0
+        cdef uint32_t r = 0, out = 0, rslot = 0, cflags
         cdef uint64_t rh
         cdef int rc, st
         self.live()
+        cflags = _u32(change_flags, "change_flags")
         rc = to_key(dest, self.family, 1, &p)
         if rc:
             _raise_parse(rc, dest)
@@ -2651,13 +2677,13 @@ cdef class EntityCore:
                 raise _errors.NotFound("the route was deleted")
             if self.core.routes[r].owner != self.slot:
                 raise _errors.AccessDenied("the route belongs to another entity")
-            change_flags = 0
-        elif change_flags & ~<uint32_t>(CHANGE_NEW | CHANGE_FIRST):
-            raise _errors.InvalidParameter(f"input change flags {change_flags:#x}")
+            cflags = 0
+        elif cflags & ~<uint32_t>(CHANGE_NEW | CHANGE_FIRST):
+            raise _errors.InvalidParameter(f"input change flags {cflags:#x}")
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_check(time_to_live, route_list)
         self.core.tick()
-        st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, change_flags,
+        st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, cflags,
                                  &out, &rslot)
         if st:
             _raise_status(st, f"{dest!r}: destination differs from the route's")
@@ -2698,6 +2724,15 @@ cdef class EntityCore:
         self.core.tick()
         self.core.route_delete(r, &out)
         return out
+
+
+cdef inline uint32_t _u32(object v, str name) except? 0xFFFFFFFFU:
+    """An unsigned 32-bit argument, or InvalidParameter."""
+    if type(v) is int and 0 <= <object>v <= 0xFFFFFFFF:
+        return <uint32_t>v
+    if isinstance(v, int) and 0 <= v <= 0xFFFFFFFF:
+        return <uint32_t>int(v)
+    raise _errors.InvalidParameter(f"{name} {v!r}: an unsigned 32-bit integer")
 
 
 cdef str _nh_problem(int st):

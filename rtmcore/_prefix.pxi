@@ -42,6 +42,8 @@ cdef int _parse_v4(const char* s, Py_ssize_t n, uint32_t* out) noexcept nogil:
             i += 1
         part = 0
         digits = 0
+        if i + 1 < n and s[i] == 48 and s[i + 1] >= 48 and s[i + 1] <= 57:
+            return PARSE_SYNTAX         # leading zero (octal?): refused, as ipaddress does
         while i < n and s[i] >= 48 and s[i] <= 57:
             part = part * 10 + <uint32_t>(s[i] - 48)
             digits += 1

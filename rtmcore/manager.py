@@ -242,6 +242,9 @@ class Entity(EntityCore):
         remote = nhi.remote_next_hop if remote_next_hop is None else remote_next_hop
         if not 0 <= ifindex <= 0xFFFFFFFF or not 0 <= fl <= 0xFFFF:
             raise E.InvalidParameter("interface index or flags out of range")
+        if not 0 <= int(info or 0) <= 0xFFFFFFFFFFFFFFFF or \
+                not 0 <= int(remote or 0) <= 0xFFFFFFFFFFFFFFFF:
+            raise E.InvalidParameter("entity_specific_info / remote_next_hop: unsigned 64-bit")
         if addr.family != self.family:
             raise E.InvalidParameter(f"next hop {addr} is not in this entity's address family")
         h, cf = self.core.nh_add(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex, fl,
@@ -510,6 +513,7 @@ class Entity(EntityCore):
     # -- Pythonic prefix queries (snapshots, no references) -------------------------
     def search_exact(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
         """The destination with exactly this prefix, or ``None``."""
+        self._live()
         k = self._key(prefix)
         d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, self._views(views))
         return self._dest_info(d, self.core.views_mask, 0, False) if d else None
@@ -517,6 +521,7 @@ class Entity(EntityCore):
     def search_best(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
         """Longest match: the most specific destination containing ``prefix``
         (an address is a host prefix), or ``None``."""
+        self._live()
         k = self._key(prefix)
         d = self.core.dest_lpm(self.v6, k.hi, k.lo, k.plen, self._views(views))
         return self._dest_info(d, self.core.views_mask, 0, False) if d else None
@@ -528,6 +533,7 @@ class Entity(EntityCore):
 
     def search_covering(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> list[DestInfo]:
         """Every destination containing ``prefix`` (itself included), shortest first."""
+        self._live()
         k = self._key(prefix)
         ds = self.core.covering(self.v6, k.hi, k.lo, k.plen, self._views(views))
         return [self._dest_info(d, self.core.views_mask, 0, False) for d in ds]
@@ -535,6 +541,7 @@ class Entity(EntityCore):
     def search_covered(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> list[DestInfo]:
         """Every destination inside ``prefix`` (itself included), in prefix order
         (ascending address, shorter first)."""
+        self._live()
         k = self._key(prefix)
         ds = self.core.subtree(self.v6, k.hi, k.lo, k.plen, self._views(views))
         return [self._dest_info(d, self.core.views_mask, 0, False) for d in ds]
@@ -542,6 +549,7 @@ class Entity(EntityCore):
     def routes(self, prefix) -> list[RouteInfo]:
         """Snapshot of every route of a destination in selection order (best
         first; no references); empty if the destination does not exist."""
+        self._live()
         k = self._key(prefix)
         d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, 0)
         return [self._route_info(r, False) for r in self.core.dest_routes(d)] if d else []
@@ -665,6 +673,9 @@ class Entity(EntityCore):
         reported by :meth:`RoutingTableManager.memory`).
         """
         self._live()
+        if not isinstance(view, (int, np.integer)) or not 0 <= view < 32 or \
+                not self.core.views_mask >> int(view) & 1:
+            raise E.NotSupported(f"view {view!r} is not supported")
         a = np.asarray(addresses)
         if not self.v6 and a.dtype == np.uint32 and a.ndim == 1:
             n = len(a)
