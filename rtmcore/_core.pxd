@@ -36,6 +36,9 @@ cdef enum:
     NF_HELD = 0x08            # destination marked for hold-down
     NF_LINKED = 0x10          # node is linked into its trie (a new destination is not,
                               # until the next query that needs the trie: see trie_flush)
+    NF_INV0 = 0x20            # the destination has a route in the first supported view
+    NF_INV1 = 0x40            # ... in the second supported view (lets a walk test views
+                              # without reading the best-route array)
 
 # Route internal flags (RouteRec.iflags)
 cdef enum:

@@ -146,6 +146,7 @@ cdef uint32_t _next_tag = 0
 cdef set _live_tags = set()      # tags of the managers alive now: a tag is never shared
 
 cdef enum:
+    LANES = 16                   # walks advanced together by lpm_batch
     PF_FAR = 24                  # bulk-loop prefetch distances (rows ahead), see prefetch_row
     PF_MID = 12
     PF_NEAR = 4
@@ -1088,7 +1089,7 @@ cdef class Core:
         v6 = (n.flags & NF_V6) != 0
         self.hash_delete(d)
         self.n_dests[v6] -= 1
-        n.flags &= ~NF_DEST
+        n.flags &= ~(NF_DEST | NF_INV0 | NF_INV1)
         n.gen += 1                       # outstanding dest handles are now stale
         if not (n.flags & NF_LINKED):
             self.node_free(d)            # never linked: only the pending list names it
@@ -1328,6 +1329,11 @@ cdef class Core:
             old = self.best[base + i].route
             self.best[base + i].nh = (self.route_nhs(cur)[0] if self.routes[cur].n_nh else 0) \
                 if cur else 0
+            if i < 2:
+                if cur:
+                    self.nodes[d].flags |= (NF_INV0 << i)
+                else:
+                    self.nodes[d].flags &= ~(NF_INV0 << i)
             if cur != old:
                 out = CHANGE_BEST
                 self.best[base + i].route = cur
@@ -2138,6 +2144,9 @@ cdef class Core:
             assert self.nodes[x].flags & NF_LINKED, f"node {x}: not linked after a flush"
             if self.nodes[x].flags & NF_DEST:
                 nd[v6] += 1
+                for i in range(min(self.nv, 2)):
+                    assert bool(self.nodes[x].flags & (NF_INV0 << i)) == \
+                        bool(self.best[<size_t>x * self.nv + i].route), f"dest {x}: view flag"
                 assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
                                       self.nodes[x].plen) == x, f"node {x}: not in hash"
                 assert self.nodes[x].routes or self.nodes[x].refcnt or \
@@ -2311,9 +2320,63 @@ cdef class Core:
         else:
             self.ensure_trie(v6)
             with nogil:
-                for i in range(n):
-                    node_out[i] = self.trie_lpm(v6, hi[i], lo[i], 128 if v6 else 32, 1u << view)
+                self.lpm_batch(v6, hi, lo, vi, node_out)
         return None
+
+    cdef void lpm_batch(self, int v6, const uint64_t[:] hi, const uint64_t[:] lo, int vi,
+                        uint32_t[::1] out) noexcept nogil:
+        """Longest match of many addresses by trie walks run in lockstep.
+
+        A walk is a chain of dependent loads, one cache miss per level; LANES
+        walks advance together, each prefetching its next node, so the misses
+        of different addresses overlap.  Caller holds ensure_trie(v6)."""
+        cdef Py_ssize_t n = out.shape[0], next_q = 0, active = 0, q
+        cdef Py_ssize_t qi[LANES]
+        cdef uint32_t cur[LANES]
+        cdef uint32_t found[LANES]
+        cdef uint32_t x, root = self.root[v6]
+        cdef uint32_t vflag = (NF_INV0 << vi) if vi < 2 else 0
+        cdef uint32_t vmask = 1u << self.view_id[vi]
+        cdef int g, maxlen = 128 if v6 else 32
+        cdef Node* nd
+        for g in range(LANES):
+            if next_q < n:
+                qi[g] = next_q
+                next_q += 1
+                cur[g] = root
+                found[g] = 0
+                active += 1
+            else:
+                qi[g] = -1
+        while active:
+            for g in range(LANES):
+                q = qi[g]
+                if q < 0:
+                    continue
+                x = cur[g]
+                if x:
+                    nd = &self.nodes[x]
+                    if nd.plen <= maxlen and key_covers(nd.hi, nd.lo, nd.plen, hi[q], lo[q]):
+                        if nd.routes and (nd.flags & NF_DEST) and (
+                                (nd.flags & vflag) if vflag else
+                                (self.dest_views(x) & vmask)):
+                            found[g] = x
+                        x = 0 if nd.plen == maxlen else nd.child[key_bit(hi[q], lo[q], nd.plen)]
+                    else:
+                        x = 0
+                    cur[g] = x
+                    if x:
+                        rtm_prefetch(&self.nodes[x])
+                        continue
+                out[q] = found[g]                 # this walk is over: start the next address
+                if next_q < n:
+                    qi[g] = next_q
+                    next_q += 1
+                    cur[g] = root
+                    found[g] = 0
+                else:
+                    qi[g] = -1
+                    active -= 1
 
     def bulk_lookup4(self, const uint32_t[:] addr, uint32_t view, uint32_t[::1] node_out):
         """IPv4 longest-prefix match straight from ``uint32`` addresses."""
