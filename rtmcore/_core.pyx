@@ -147,9 +147,9 @@ cdef set _live_tags = set()      # tags of the managers alive now: a tag is neve
 
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
-    PF_FAR = 24                  # bulk-loop prefetch distances (rows ahead), see prefetch_row
-    PF_MID = 12
-    PF_NEAR = 4
+    PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
+    PF_STEP = 4                  # bulk loops: rows between two prefetch levels (prefetch_row)
+    PF_LEVELS = 8                # hash slot, node, and the first 6 routes of a destination
 
 cdef enum:
     FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
@@ -869,28 +869,49 @@ cdef class Core:
                     return x
             i = (i + 1) & mask
 
-    cdef inline void prefetch_row(self, int stage, int v6, uint64_t hi, uint64_t lo,
+    cdef inline void prefetch_row(self, int level, int v6, uint64_t hi, uint64_t lo,
                                   int plen) noexcept nogil:
-        """Software pipeline for bulk loops (rows are reached at random):
-        stage 2 prefetches the hash slot of a row, stage 1 (the slot now in
-        cache) its node, stage 0 (the node now in cache) its first route.
-        Only hints: stale reads are harmless (indices are bounds-checked)."""
+        """Software pipeline for bulk loops, whose rows are reached at random.
+
+        A row is prefetched at every level, PF_STEP rows apart: level 0 its
+        hash slot, level 1 (the slot now cached) its node, level 2 (the node
+        now cached) its first route, level 2 + k its (k+1)-th route.  By the
+        time the loop reaches the row, its destination and route chain are in
+        cache.  Only hints: every index read is bounds-checked, and a stale
+        read merely prefetches the wrong line."""
         cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
+        cdef size_t slot = tag & (self.h_cap - 1)
         cdef uint64_t e
-        cdef uint32_t x
-        e = self.htab[tag & (self.h_cap - 1)]
-        if stage == 2:
-            rtm_prefetch(&self.htab[tag & (self.h_cap - 1)])
+        cdef uint32_t x, r
+        cdef int k
+        if level == 0:
+            rtm_prefetch(&self.htab[slot])
             return
+        e = self.htab[slot]
         if e == 0 or (e >> 32) != tag:
             return
         x = <uint32_t>e
         if x >= self.n_used:
             return
-        if stage == 1:
+        if level == 1:
             rtm_prefetch(&self.nodes[x])
-        elif self.nodes[x].routes < self.r_used:
-            rtm_prefetch(&self.routes[self.nodes[x].routes])
+            return
+        r = self.nodes[x].routes
+        for k in range(level - 2):
+            if r == 0 or r >= self.r_used:
+                return
+            r = self.routes[r].next
+        if r and r < self.r_used:
+            rtm_prefetch(&self.routes[r])
+
+    cdef inline void prefetch_rows(self, Py_ssize_t i, Py_ssize_t n, int v6, const uint64_t[:] hi,
+                                   const uint64_t[:] lo, const uint8_t[:] plen) noexcept nogil:
+        cdef int level
+        cdef Py_ssize_t j
+        for level in range(PF_LEVELS):
+            j = i + PF_STEP * (PF_LEVELS - level)
+            if j < n:
+                self.prefetch_row(level, v6, hi[j], lo[j], plen[j])
 
     cdef int hash_insert(self, uint32_t x) except -1 nogil:
         cdef size_t i
@@ -2219,12 +2240,7 @@ cdef class Core:
         self.tick()
         with nogil:
             for i in range(n):
-                if i + PF_FAR < n:
-                    self.prefetch_row(2, v6, hi[i + PF_FAR], lo[i + PF_FAR], plen[i + PF_FAR])
-                if i + PF_MID < n:
-                    self.prefetch_row(1, v6, hi[i + PF_MID], lo[i + PF_MID], plen[i + PF_MID])
-                if i + PF_NEAR < n:
-                    self.prefetch_row(0, v6, hi[i + PF_NEAR], lo[i + PF_NEAR], plen[i + PF_NEAR])
+                self.prefetch_rows(i, n, v6, hi, lo, plen)
                 if nbr[i] != last_nbr or i == 0:
                     self.check_nh_for(ent, nbr[i], &nbr_slot)
                     last_nbr = nbr[i]
@@ -2273,12 +2289,7 @@ cdef class Core:
         self.tick()
         with nogil:
             for i in range(n):
-                if i + PF_FAR < n:
-                    self.prefetch_row(2, v6, hi[i + PF_FAR], lo[i + PF_FAR], plen[i + PF_FAR])
-                if i + PF_MID < n:
-                    self.prefetch_row(1, v6, hi[i + PF_MID], lo[i + PF_MID], plen[i + PF_MID])
-                if i + PF_NEAR < n:
-                    self.prefetch_row(0, v6, hi[i + PF_NEAR], lo[i + PF_NEAR], plen[i + PF_NEAR])
+                self.prefetch_rows(i, n, v6, hi, lo, plen)
                 out[i] = DELETE_NOT_FOUND
                 d = self.hash_find(v6, hi[i], lo[i], plen[i])
                 if d == 0:
