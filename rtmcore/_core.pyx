@@ -220,15 +220,21 @@ cdef enum:
 
 
 cdef extern from "stdlib.h":
-    void qsort_r(void* base, size_t nmemb, size_t size,
-                 int (*compar)(const void*, const void*, void*) noexcept nogil, void* arg) nogil
+    void qsort(void* base, size_t nmemb, size_t size,
+               int (*compar)(const void*, const void*) noexcept nogil) nogil
 
 
-cdef int _cmp_nodes(const void* a, const void* b, void* arg) noexcept nogil:
-    """Prefix order of two node ids (address, then length): trie pre-order."""
-    cdef Node* nodes = <Node*>arg
-    cdef Node* x = &nodes[(<uint32_t*>a)[0]]
-    cdef Node* y = &nodes[(<uint32_t*>b)[0]]
+cdef struct SortKey:
+    uint64_t hi
+    uint64_t lo
+    uint32_t plen
+    uint32_t node
+
+
+cdef int _cmp_keys(const void* a, const void* b) noexcept nogil:
+    """Prefix order (address, then length): trie pre-order."""
+    cdef SortKey* x = <SortKey*>a
+    cdef SortKey* y = <SortKey*>b
     if x.hi != y.hi:
         return -1 if x.hi < y.hi else 1
     if x.lo != y.lo:
@@ -980,13 +986,16 @@ cdef class Core:
         if child:
             self.nodes[child].parent = parent
 
-    cdef int trie_link(self, uint32_t nn) except -1 nogil:
+    cdef int trie_link(self, uint32_t nn, uint32_t finger) except -1 nogil:
         """Link the unlinked destination node nn into its family's trie.
 
-        Cases: (0) a glue node with the same prefix is in the trie: nn takes
-        its place; (1) nn covers the subtree it lands on: it goes above it;
-        (2) nn and that subtree diverge: a glue node joins them.  May move
-        ``self.nodes`` (a glue node is allocated)."""
+        The descent starts at the lowest ancestor of ``finger`` (a linked node,
+        or 0 for the root) that contains nn's prefix: linking in prefix order
+        with the previous node as finger climbs a few levels instead of walking
+        from the root.  Cases: (0) a glue node with the same prefix is in the
+        trie: nn takes its place; (1) nn covers the subtree it lands on: it
+        goes above it; (2) nn and that subtree diverge: a glue node joins them.
+        May move ``self.nodes`` (a glue node is allocated)."""
         cdef Node* n = &self.nodes[nn]
         cdef int v6 = (n.flags & NF_V6) != 0
         cdef uint64_t hi = n.hi, lo = n.lo, mhi, mlo
@@ -995,6 +1004,16 @@ cdef class Core:
         cdef Node* c
         cdef Node* g
         cdef uint8_t fam = NF_V6 if v6 else 0
+        while finger:
+            c = &self.nodes[finger]
+            if c.plen <= plen and key_covers(c.hi, c.lo, c.plen, hi, lo):
+                break
+            finger = c.parent
+        if finger:
+            cur = finger
+            parent = self.nodes[finger].parent
+            if parent:
+                pb = 1 if self.nodes[parent].child[1] == finger else 0
         while cur:
             c = &self.nodes[cur]
             if c.plen > plen or not key_covers(c.hi, c.lo, c.plen, hi, lo):
@@ -1055,21 +1074,40 @@ cdef class Core:
         return 0
 
     cdef int trie_flush(self, int v6) except -1 nogil:
-        """Sort the pending destinations by prefix and link them in that order."""
+        """Sort the pending destinations by prefix and link them in that order.
+
+        Keys are copied to a flat array first (the pending list is in
+        allocation order, so this reads nodes sequentially) and sorted there,
+        so that the sort never chases node indices at random."""
         cdef size_t i, k = 0, n = self.pend_n[v6]
-        cdef uint32_t x
+        cdef uint32_t x, finger = 0
         cdef uint32_t* p = self.pend[v6]
+        cdef SortKey* keys
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
             if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST:
                 self.nodes[x].flags |= NF_LINKED
                 p[k] = x
                 k += 1
+        keys = <SortKey*>malloc(k * sizeof(SortKey) + 1)
+        if keys == NULL:
+            for i in range(k):
+                self.nodes[p[i]].flags &= ~NF_LINKED
+            with gil:
+                raise MemoryError("trie: linking pending destinations")
         for i in range(k):
-            self.nodes[p[i]].flags &= ~NF_LINKED
-        qsort_r(p, k, sizeof(uint32_t), _cmp_nodes, self.nodes)
-        for i in range(k):
-            self.trie_link(p[i])
+            x = p[i]
+            self.nodes[x].flags &= ~NF_LINKED
+            keys[i].hi = self.nodes[x].hi
+            keys[i].lo = self.nodes[x].lo
+            keys[i].plen = self.nodes[x].plen
+            keys[i].node = x
+        qsort(keys, k, sizeof(SortKey), _cmp_keys)
+        for i in range(k):              # (on MemoryError the linked ones are flagged, and a
+            x = keys[i].node            # later flush links the rest)
+            self.trie_link(x, finger)
+            finger = x
+        free(keys)
         self.pend_n[v6] = 0
         return 0
 
