@@ -242,6 +242,32 @@ cdef int _cmp_keys(const void* a, const void* b) noexcept nogil:
     return <int>x.plen - <int>y.plen
 
 
+cdef inline size_t grown_cap(size_t cap, size_t need, size_t first) noexcept nogil:
+    """Capacity after doubling ``cap`` (or starting at ``first``) until it holds ``need``."""
+    if cap == 0:
+        cap = first
+    while cap < need:
+        cap *= 2
+    return cap
+
+
+cdef void* grow_block(void* p, size_t old_cap, size_t new_cap, size_t elem,
+                      const char* what) except NULL nogil:
+    """realloc to ``new_cap`` elements; slot 0 is zeroed on the first growth.
+    Slots are addressed by 32-bit indices, so capacities stop below 2**32."""
+    cdef void* q
+    if new_cap > 0xFFFFFFF0U:
+        with gil:
+            raise MemoryError(f"too many {what.decode()}")
+    q = realloc(p, new_cap * elem)
+    if q == NULL:
+        with gil:
+            raise MemoryError(f"{what.decode()}: {new_cap} slots")
+    if old_cap == 0:
+        memset(q, 0, elem)
+    return q
+
+
 cdef inline uint64_t mkhandle(uint64_t kind, uint64_t tag, uint64_t gen, uint64_t slot) noexcept nogil:
     return (kind << 60) | (tag << 48) | (gen << 32) | slot
 
@@ -594,115 +620,52 @@ cdef class Core:
         free(self.fwd8[1])
 
     # -- allocation ---------------------------------------------------------
-    # Grow helpers double the capacity, never free, and leave the object
-    # unchanged on failure (MemoryError).  Pointers into the old arrays are
-    # dead afterwards: callers keep indices, not pointers, across them.
+    # Arrays grow by doubling through grow_block, which never frees and
+    # leaves the array unchanged on failure (MemoryError).  Pointers into the
+    # old arrays are dead afterwards: callers keep indices, not pointers.
     cdef int grow_nodes(self, size_t need) except -1 nogil:
-        cdef size_t cap = self.n_cap if self.n_cap else 1024
-        cdef Node* p
-        cdef Best* b
-        while cap < need:
-            cap *= 2
-        if cap <= self.n_cap:
-            return 0
-        if cap > 0xFFFFFFF0U:
-            with gil:
-                raise MemoryError("too many trie nodes")
-        p = <Node*>realloc(self.nodes, cap * sizeof(Node))
-        if p == NULL:
-            with gil:
-                raise MemoryError(f"trie: {need} nodes")
-        self.nodes = p
-        b = <Best*>realloc(self.best, cap * self.nv * sizeof(Best))
-        if b == NULL:
-            with gil:
-                raise MemoryError(f"trie: {need} nodes")
-        self.best = b
-        if self.n_cap == 0:
-            memset(&self.nodes[0], 0, sizeof(Node))
-            memset(&self.best[0], 0, self.nv * sizeof(Best))
-        self.n_cap = cap
+        cdef size_t cap = grown_cap(self.n_cap, need, 1024)
+        if cap > self.n_cap:
+            self.nodes = <Node*>grow_block(self.nodes, self.n_cap, cap, sizeof(Node),
+                                           "trie nodes")
+            self.best = <Best*>grow_block(self.best, self.n_cap, cap, self.nv * sizeof(Best),
+                                          "trie nodes")
+            self.n_cap = <uint32_t>cap
         return 0
 
     cdef int grow_routes(self, size_t need) except -1 nogil:
-        cdef size_t cap = self.r_cap if self.r_cap else 1024
-        cdef RouteRec* p
-        cdef uint64_t* q
-        while cap < need:
-            cap *= 2
-        if cap <= self.r_cap:
-            return 0
-        if cap > 0xFFFFFFF0U:
-            with gil:
-                raise MemoryError("too many routes")
-        p = <RouteRec*>realloc(self.routes, cap * sizeof(RouteRec))
-        if p == NULL:
-            with gil:
-                raise MemoryError(f"route store: {need} records")
-        if self.rinfo != NULL:
-            q = <uint64_t*>realloc(self.rinfo, cap * sizeof(uint64_t))
-            if q == NULL:
-                self.routes = p
-                with gil:
-                    raise MemoryError(f"route store: {need} records")
-            self.rinfo = q
-        if self.r_cap == 0:
-            memset(&p[0], 0, sizeof(RouteRec))
-        self.routes = p
-        self.r_cap = cap
+        cdef size_t cap = grown_cap(self.r_cap, need, 1024)
+        if cap > self.r_cap:
+            self.routes = <RouteRec*>grow_block(self.routes, self.r_cap, cap, sizeof(RouteRec),
+                                                "route records")
+            if self.rinfo != NULL:
+                self.rinfo = <uint64_t*>grow_block(self.rinfo, self.r_cap, cap,
+                                                   sizeof(uint64_t), "route records")
+            self.r_cap = <uint32_t>cap
         return 0
 
     cdef int grow_nhs(self, size_t need) except -1 nogil:
-        cdef size_t cap = self.nh_cap if self.nh_cap else 64
-        cdef NhRec* p
-        while cap < need:
-            cap *= 2
-        if cap <= self.nh_cap:
-            return 0
-        if cap > 0xFFFFFFF0U:
-            with gil:
-                raise MemoryError("too many next hops")
-        p = <NhRec*>realloc(self.nhs, cap * sizeof(NhRec))
-        if p == NULL:
-            with gil:
-                raise MemoryError(f"next hops: {need}")
-        if self.nh_cap == 0:
-            memset(&p[0], 0, sizeof(NhRec))
-        self.nhs = p
-        self.nh_cap = cap
+        cdef size_t cap = grown_cap(self.nh_cap, need, 64)
+        if cap > self.nh_cap:
+            self.nhs = <NhRec*>grow_block(self.nhs, self.nh_cap, cap, sizeof(NhRec), "next hops")
+            self.nh_cap = <uint32_t>cap
         return 0
 
     cdef int grow_ents(self, size_t need) except -1 nogil:
-        cdef size_t cap = self.ent_cap if self.ent_cap else 16
-        cdef EntRec* p
-        while cap < need:
-            cap *= 2
-        if cap <= self.ent_cap:
-            return 0
-        p = <EntRec*>realloc(self.ents, cap * sizeof(EntRec))
-        if p == NULL:
-            with gil:
-                raise MemoryError(f"entities: {need}")
-        if self.ent_cap == 0:
-            memset(&p[0], 0, sizeof(EntRec))
-        self.ents = p
-        self.ent_cap = cap
+        cdef size_t cap = grown_cap(self.ent_cap, need, 16)
+        if cap > self.ent_cap:
+            self.ents = <EntRec*>grow_block(self.ents, self.ent_cap, cap, sizeof(EntRec),
+                                            "entities")
+            self.ent_cap = <uint32_t>cap
         return 0
 
     cdef int grow_pool(self, size_t need) except -1 nogil:
         """Capacity in blocks of ``max_nh`` next-hop slots."""
-        cdef size_t cap = self.pool_cap if self.pool_cap else 16
-        cdef uint32_t* p
-        while cap < need:
-            cap *= 2
-        if cap <= self.pool_cap:
-            return 0
-        p = <uint32_t*>realloc(self.nhpool, cap * self.max_nh * sizeof(uint32_t))
-        if p == NULL:
-            with gil:
-                raise MemoryError(f"next-hop pool: {need} blocks")
-        self.nhpool = p
-        self.pool_cap = cap
+        cdef size_t cap = grown_cap(self.pool_cap, need, 16)
+        if cap > self.pool_cap:
+            self.nhpool = <uint32_t*>grow_block(self.nhpool, self.pool_cap, cap,
+                                                self.max_nh * sizeof(uint32_t), "next-hop pool")
+            self.pool_cap = <uint32_t>cap
         return 0
 
     cdef uint32_t node_alloc(self) except 0 nogil:

@@ -254,12 +254,9 @@ class Entity(EntityCore):
             return (int(next_hop) if return_handle else None), cf
         return (h if return_handle else None), cf
 
-    def find_next_hop(self, next_hop_info: NextHopInfo | object, interface_index: int | None = None):
-        """Find the caller's next hop by (address, interface) (``RtmFindNextHop``).
-
-        Returns a referenced handle; raises ``NotFound``.
-        """
-        self._live()
+    def _nh_find(self, next_hop_info, interface_index) -> int:
+        """Slot of the caller's live next hop named by a NextHopInfo or an
+        address (+ interface); NotFound if there is none."""
         if isinstance(next_hop_info, NextHopInfo):
             addr = self._nh_key(next_hop_info.next_hop_address)
             ifindex = next_hop_info.interface_index if interface_index is None else interface_index
@@ -269,6 +266,15 @@ class Entity(EntityCore):
         s = self.core.nh_find(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex)
         if not s:
             raise E.NotFound(f"no next hop {addr} on interface {ifindex}")
+        return s
+
+    def find_next_hop(self, next_hop_info: NextHopInfo | object, interface_index: int | None = None):
+        """Find the caller's next hop by (address, interface) (``RtmFindNextHop``).
+
+        Returns a referenced handle; raises ``NotFound``.
+        """
+        self._live()
+        s = self._nh_find(next_hop_info, interface_index)
         h = self.core.nh_slot_handle(s)
         self.core.reference_handles([h])
         return h
@@ -308,15 +314,7 @@ class Entity(EntityCore):
             if self.core.ref_count(int(next_hop)):
                 self.core.release_handles([int(next_hop)], 4)
             return
-        if isinstance(next_hop_info, NextHopInfo):
-            addr = self._nh_key(next_hop_info.next_hop_address)
-            ifindex = next_hop_info.interface_index if interface_index is None else interface_index
-        else:
-            addr = self._nh_key(next_hop_info)
-            ifindex = interface_index or 0
-        s = self.core.nh_find(self.slot, self.v6, addr.hi, addr.lo, addr.plen, ifindex)
-        if not s:
-            raise E.NotFound(f"no next hop {addr} on interface {ifindex}")
+        s = self._nh_find(next_hop_info, interface_index)
         self.core.nh_delete(s)
 
     def release_next_hops(self, handles: Iterable[int]) -> None:
