@@ -103,6 +103,22 @@ cdef struct EntRec:
     uint8_t v6                # address family of the registration
     uint8_t state             # 0 free, 1 registered, 2 deregistered (kept while referenced)
 
+cdef enum:
+    MAX_NOTIFY_REGS = 32      # notification registrations per manager (a bit each per node)
+
+cdef struct NotifyReg:
+    uint32_t* q               # FIFO of destination nodes, q[head:tail]; an entry whose
+    size_t head               #   pending bit was cleared (ignored) is skipped when popped
+    size_t tail
+    size_t cap
+    size_t n_pending          # destinations pending (pending bit set) on this registration
+    uint32_t views            # target views (clipped to the supported ones)
+    uint32_t types            # RTM_CHANGE_TYPE_* bits
+    uint32_t only_marked      # RTM_NOTIFY_ONLY_MARKED_DESTS given
+    uint16_t owner            # entity slot
+    uint16_t gen              # bumped when the registration ends
+    uint8_t used
+
 cdef struct RouteSpec:
     uint64_t info
     uint32_t neighbour        # next-hop slot

@@ -45,7 +45,7 @@ including errors; validation happens before the first mutation.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
 from libc.stdlib cimport malloc, realloc, free, calloc
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
@@ -144,6 +144,12 @@ cdef enum:
 
 cdef uint32_t _next_tag = 0
 cdef set _live_tags = set()      # tags of the managers alive now: a tag is never shared
+
+cdef enum:
+    NOTIFY_ALL = 0x1             # RTM_CHANGE_TYPE_ALL
+    NOTIFY_BEST = 0x2            # RTM_CHANGE_TYPE_BEST
+    NOTIFY_FORWARDING = 0x4      # RTM_CHANGE_TYPE_FORWARDING
+    NOTIFY_ONLY_MARKED = 0x10000 # RTM_NOTIFY_ONLY_MARKED_DESTS
 
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
@@ -546,6 +552,14 @@ cdef class Core:
     cdef EntRec* ents
     cdef uint32_t ent_used, ent_cap, ent_free
     cdef dict ent_keys                    # (v6, protocol_id, instance_id) -> slot (registered)
+    # change notification (spec 1.11): per node a pending bit and a mark bit
+    # per registration; both arrays exist once the first registration does
+    cdef NotifyReg regs[MAX_NOTIFY_REGS]
+    cdef readonly int max_regs            # configured limit (<= MAX_NOTIFY_REGS)
+    cdef uint32_t regs_active             # bit g: registration g is live
+    cdef uint32_t* pmask                  # [node] pending bits
+    cdef uint32_t* mmask                  # [node] mark bits
+    cdef uint32_t signal_mask             # registrations whose queue became non-empty
     # clock
     cdef uint64_t clock_ms
     cdef uint64_t stamp                   # time of the current API call (set once per call)
@@ -557,7 +571,7 @@ cdef class Core:
     cdef bint fwd_on[32]
     cdef bint fwd_broken                  # an index was dropped for lack of memory
 
-    def __cinit__(self, uint32_t views=0x3, int max_next_hops=16,
+    def __cinit__(self, uint32_t views=0x3, int max_next_hops=16, int max_notifications=16,
                   *args, **kwargs):
         global _next_tag
         cdef int i, vi = 0
@@ -583,6 +597,10 @@ cdef class Core:
                 vi += 1
         self.nv = vi
         self.max_nh = max_next_hops
+        if not 1 <= max_notifications <= MAX_NOTIFY_REGS:
+            raise _errors.BadConfiguration(
+                f"max_notifications must be within 1..{MAX_NOTIFY_REGS}")
+        self.max_regs = max_notifications
         self.nh_keys = {}
         self.ent_keys = {}
         self.clock_ms = 0
@@ -603,7 +621,12 @@ cdef class Core:
             raise MemoryError()
 
     def __dealloc__(self):
+        cdef int g
         _live_tags.discard(self.tag)
+        for g in range(MAX_NOTIFY_REGS):
+            free(self.regs[g].q)
+        free(self.pmask)
+        free(self.mmask)
         free(self.nodes)
         free(self.best)
         free(self.routes)
@@ -630,6 +653,11 @@ cdef class Core:
                                            "trie nodes")
             self.best = <Best*>grow_block(self.best, self.n_cap, cap, self.nv * sizeof(Best),
                                           "trie nodes")
+            if self.pmask != NULL:
+                self.pmask = <uint32_t*>grow_block(self.pmask, self.n_cap, cap,
+                                                   sizeof(uint32_t), "trie nodes")
+                self.mmask = <uint32_t*>grow_block(self.mmask, self.n_cap, cap,
+                                                   sizeof(uint32_t), "trie nodes")
             self.n_cap = <uint32_t>cap
         return 0
 
@@ -683,6 +711,9 @@ cdef class Core:
         gen = self.nodes[x].gen
         memset(&self.nodes[x], 0, sizeof(Node))
         memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(Best))
+        if self.pmask != NULL:
+            self.pmask[x] = 0
+            self.mmask[x] = 0
         self.nodes[x].gen = gen
         self.nodes[x].flags = NF_USED
         return x
@@ -1336,12 +1367,18 @@ cdef class Core:
         self.ent_unref(e)
         self.dest_maybe_free(d)
 
-    cdef uint32_t dest_reselect(self, uint32_t d, uint32_t r, bint fwd_changed) except 0xFFFFFFFFU nogil:
-        """Recompute the best route of every view of d; return CHANGE_BEST if
-        the best route changed in some view, or if r is best somewhere and its
-        preference, metric, next hops or flags changed (spec U17/U32)."""
+    cdef uint32_t dest_reselect(self, uint32_t d, uint32_t r, bint best_changed,
+                                bint fwd_changed, uint32_t touched) except 0xFFFFFFFFU nogil:
+        """Recompute the best route of every view of d after route r changed.
+
+        ``best_changed``: r's preference, metric, next hops, flags or views
+        changed (or r is new); ``fwd_changed``: the same without the
+        non-forwarding flags; ``touched``: views r was or is in.  Returns
+        CHANGE_BEST if the best route changed in some view, or if r is best
+        somewhere and best_changed (spec U17/U32), and queues the change for
+        the notification registrations it concerns (spec 1.11)."""
         cdef size_t base = <size_t>d * self.nv
-        cdef uint32_t cur, old, out = 0, vbit
+        cdef uint32_t cur, old, out = 0, vbit, best_views = 0, fwd_views = 0
         cdef int i
         for i in range(self.nv):
             vbit = 1u << self.view_id[i]
@@ -1358,12 +1395,76 @@ cdef class Core:
                     self.nodes[d].flags &= ~(NF_INV0 << i)
             if cur != old:
                 out = CHANGE_BEST
+                best_views |= vbit
+                fwd_views |= vbit
                 self.best[base + i].route = cur
                 if (cur == 0) != (old == 0) and self.fwd_on[i]:
                     self.fwd_update(d, i, cur != 0)
-            elif cur and cur == r and fwd_changed:
-                out = CHANGE_BEST
+            elif cur and cur == r:
+                if best_changed:
+                    out = CHANGE_BEST
+                    best_views |= vbit
+                if fwd_changed:
+                    fwd_views |= vbit
+        if self.regs_active:
+            self.notify(d, touched, best_views, fwd_views)
         return out
+
+    cdef int notify(self, uint32_t d, uint32_t all_views, uint32_t best_views,
+                    uint32_t fwd_views) except -1 nogil:
+        """Queue destination d on every registration the change concerns.
+
+        One test per live registration (O(1) each); a destination already
+        pending on a registration is not queued again (changes coalesce), and
+        each queued entry holds a reference on d until it is retrieved or
+        ignored, so a destination that lost its last route is still reported."""
+        cdef int g
+        cdef uint32_t bit, hit
+        cdef NotifyReg* reg
+        for g in range(self.max_regs):
+            bit = 1u << g
+            if not (self.regs_active & bit) or (self.pmask[d] & bit):
+                continue
+            reg = &self.regs[g]
+            hit = 0
+            if reg.types & NOTIFY_ALL:
+                hit |= all_views
+            if reg.types & NOTIFY_BEST:
+                hit |= best_views
+            if reg.types & NOTIFY_FORWARDING:
+                hit |= fwd_views
+            if not (hit & reg.views):
+                continue
+            if reg.only_marked and not (self.mmask[d] & bit):
+                continue
+            if reg.tail == reg.cap:
+                self.queue_grow(reg)
+            reg.q[reg.tail] = d
+            reg.tail += 1
+            self.pmask[d] |= bit
+            self.nodes[d].refcnt += 1
+            if reg.n_pending == 0:
+                self.signal_mask |= bit
+            reg.n_pending += 1
+        return 0
+
+    cdef int queue_grow(self, NotifyReg* reg) except -1 nogil:
+        """Make room at the tail: drop the retrieved head, or double."""
+        cdef size_t live = reg.tail - reg.head, cap
+        cdef uint32_t* q
+        if reg.head and live < reg.cap // 2:
+            memmove(reg.q, &reg.q[reg.head], live * sizeof(uint32_t))
+            reg.head = 0
+            reg.tail = live
+            return 0
+        cap = reg.cap * 2 if reg.cap else 256
+        q = <uint32_t*>realloc(reg.q, cap * sizeof(uint32_t))
+        if q == NULL:
+            with gil:
+                raise MemoryError("change-notification queue")
+        reg.q = q
+        reg.cap = cap
+        return 0
 
     cdef int route_add(self, uint32_t ent, int v6, uint64_t hi, uint64_t lo, int plen,
                        const RouteSpec* sp, uint32_t r, uint32_t cflags_in,
@@ -1377,8 +1478,9 @@ cdef class Core:
         """
         cdef uint32_t d, cur, out = 0
         cdef RouteRec* rr
-        cdef bint created = 0, cost_changed = 0, fwd_changed = 0
+        cdef bint created = 0, cost_changed = 0, fwd_changed = 0, best_changed = 0
         cdef uint32_t* lst
+        cdef uint32_t touched = sp.views
         cdef int i
         if r:
             d = self.routes[r].dest
@@ -1410,15 +1512,17 @@ cdef class Core:
             self.n_routes[v6] += 1
         else:
             rr = &self.routes[r]
+            touched |= rr.views
             cost_changed = rr.pref != sp.pref or rr.metric != sp.metric
-            fwd_changed = cost_changed or rr.flags != sp.flags or rr.n_nh != sp.n_nh \
-                or rr.views != sp.views
+            fwd_changed = cost_changed or rr.n_nh != sp.n_nh or rr.views != sp.views \
+                or ((rr.flags ^ sp.flags) & ROUTE_FLAGS_FORWARDING) != 0
             if not fwd_changed:
                 lst = self.route_nhs(r)
                 for i in range(sp.n_nh):
                     if lst[i] != sp.nh[i]:
                         fwd_changed = 1
                         break
+            best_changed = fwd_changed or rr.flags != sp.flags
         self.route_set_nhs(r, sp)
         rr = &self.routes[r]
         rr.pref = sp.pref
@@ -1432,7 +1536,7 @@ cdef class Core:
         elif cost_changed:
             self.route_unlink(d, r)
             self.route_link(d, r)
-        out = self.dest_reselect(d, r, fwd_changed or created)
+        out = self.dest_reselect(d, r, best_changed or created, fwd_changed or created, touched)
         if created:
             out |= CHANGE_NEW
         self.nodes[d].last_changed = self.stamp
@@ -1447,7 +1551,7 @@ cdef class Core:
         self.route_unlink(d, r)
         self.routes[r].state = ROUTE_STATE_DELETED
         self.n_routes[v6] -= 1
-        cflags_out[0] = self.dest_reselect(d, r, 0)
+        cflags_out[0] = self.dest_reselect(d, r, 0, 0, self.routes[r].views)
         self.nodes[d].last_changed = self.stamp
         if self.routes[r].refcnt == 0:
             self.route_free(r)
@@ -1722,6 +1826,8 @@ cdef class Core:
         readable (DELETED) until released."""
         cdef uint32_t r, s, flags
         self.tick()
+        for g in self.notify_entity_regs(e):
+            self.notify_deregister(g)
         for r in range(1, self.r_used):
             if (self.routes[r].iflags & RI_USED) and self.routes[r].owner == e \
                     and self.routes[r].state == ROUTE_STATE_CREATED:
@@ -2194,6 +2300,170 @@ cdef class Core:
                 assert self.nodes[x].routes == 0
         assert nd[0] == self.n_dests[0] and nd[1] == self.n_dests[1], "dest counts"
         assert self.h_count == nd[0] + nd[1], "hash count"
+
+    # -- change notification (spec 1.11, 2.9) -------------------------------------------
+    def notify_register(self, uint32_t ent, uint32_t views, uint32_t flags):
+        """RtmRegisterForChangeNotification: returns the notify handle."""
+        cdef int g
+        cdef size_t nn
+        if flags & ~<uint32_t>(NOTIFY_ALL | NOTIFY_BEST | NOTIFY_FORWARDING | NOTIFY_ONLY_MARKED) \
+                or not (flags & (NOTIFY_ALL | NOTIFY_BEST | NOTIFY_FORWARDING)):
+            raise _errors.InvalidParameter(f"notify flags {flags:#x}: name at least one change "
+                                           "type and nothing else")
+        if views == 0xFFFFFFFFU:
+            views = self.views_mask
+        if views & ~self.views_mask:
+            raise _errors.NotSupported(f"view mask {views:#x} names an unsupported view")
+        if views == 0:
+            views = self.views_mask           # mask 0 = every view (spec 1.7)
+        for g in range(self.max_regs):
+            if not (self.regs_active & (1u << g)):
+                break
+        else:
+            raise _errors.NoSystemResources(
+                f"at most {self.max_regs} change-notification registrations")
+        if self.pmask == NULL:
+            nn = self.n_cap
+            self.pmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
+            self.mmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
+            if self.pmask == NULL or self.mmask == NULL:
+                free(self.pmask)
+                free(self.mmask)
+                self.pmask = NULL
+                self.mmask = NULL
+                raise MemoryError("change notification")
+        self.regs[g].views = views
+        self.regs[g].types = flags & (NOTIFY_ALL | NOTIFY_BEST | NOTIFY_FORWARDING)
+        self.regs[g].only_marked = (flags & NOTIFY_ONLY_MARKED) != 0
+        self.regs[g].owner = <uint16_t>ent
+        self.regs[g].head = 0
+        self.regs[g].tail = 0
+        self.regs[g].n_pending = 0
+        self.regs[g].used = 1
+        self.regs_active |= 1u << g
+        return mkhandle(KIND_NOTIFY, self.tag, self.regs[g].gen, g + 1)
+
+    def notify_check(self, handle, uint32_t ent):
+        """Registration index of a notify handle of entity ``ent``."""
+        cdef uint64_t h = _as_handle(handle)
+        cdef uint32_t g = <uint32_t>(h & 0xFFFFFFFFU) - 1
+        if not self.h_ok(h, KIND_NOTIFY) or g >= <uint32_t>self.max_regs \
+                or not (self.regs_active & (1u << g)) \
+                or self.regs[g].gen != ((h >> 32) & 0xFFFF) or self.regs[g].owner != ent:
+            raise _errors.InvalidHandle(f"invalid notification handle {h:#x}")
+        return g
+
+    def notify_deregister(self, int g):
+        """End registration g: its pending entries (and their references) and
+        its marks are dropped."""
+        cdef NotifyReg* reg = &self.regs[g]
+        cdef uint32_t bit = 1u << g, d
+        cdef size_t i
+        for i in range(reg.head, reg.tail):
+            d = reg.q[i]
+            if self.pmask[d] & bit:
+                self.pmask[d] &= ~bit
+                self.dest_release(d)
+        for i in range(self.n_used):
+            self.mmask[i] &= ~bit
+        self.regs_active &= ~bit
+        self.signal_mask &= ~bit
+        reg.head = reg.tail = reg.n_pending = 0
+        reg.used = 0
+        reg.gen += 1
+
+    def notify_entity_regs(self, uint32_t ent):
+        """Indexes of the live registrations of an entity."""
+        return [g for g in range(self.max_regs)
+                if self.regs_active & (1u << g) and self.regs[g].owner == ent]
+
+    def notify_views(self, int g):
+        return self.regs[g].views
+
+    def notify_pop(self, int g, size_t n):
+        """Up to n pending destinations of registration g, oldest change first.
+        Each comes with the reference its queue entry held (the caller turns
+        it into the reference of the info it returns)."""
+        cdef NotifyReg* reg = &self.regs[g]
+        cdef uint32_t bit = 1u << g, d
+        out = []
+        while len(out) < n and reg.head < reg.tail:
+            d = reg.q[reg.head]
+            reg.head += 1
+            if not (self.pmask[d] & bit):
+                continue                      # ignored since it was queued
+            self.pmask[d] &= ~bit
+            reg.n_pending -= 1
+            out.append(d)
+        if reg.head == reg.tail:
+            reg.head = reg.tail = 0
+        return out
+
+    def notify_pending(self, int g):
+        return self.regs[g].n_pending
+
+    def notify_ignore(self, int g, uint32_t d):
+        cdef uint32_t bit = 1u << g
+        if self.pmask[d] & bit:
+            self.pmask[d] &= ~bit
+            self.regs[g].n_pending -= 1
+            self.dest_release(d)
+
+    def notify_status(self, int g, uint32_t d):
+        return (self.pmask[d] >> g) & 1 == 1
+
+    def notify_mark(self, int g, uint32_t d, bint mark):
+        if mark:
+            self.mmask[d] |= 1u << g
+        else:
+            self.mmask[d] &= ~(1u << g)
+
+    def notify_is_marked(self, int g, uint32_t d):
+        return (self.mmask[d] >> g) & 1 == 1
+
+    def take_signals(self):
+        """Registrations whose queue went from empty to non-empty since the
+        last call (spec U18: the callback is edge-triggered); clears them."""
+        cdef uint32_t m = self.signal_mask
+        self.signal_mask = 0
+        return [g for g in range(self.max_regs) if m & (1u << g)]
+
+    def notify_drain(self, int g, uint32_t view):
+        """Every pending destination of registration g as result columns, in
+        one call, taking no references: (nodes, ...) for bulk_gather.  The
+        queue's references are released after the columns are filled."""
+        cdef NotifyReg* reg = &self.regs[g]
+        cdef uint32_t bit = 1u << g, d
+        cdef Py_ssize_t k = 0
+        cdef cnp.ndarray[cnp.uint32_t, ndim=1] nodes = np.empty(reg.n_pending, np.uint32)
+        cdef uint32_t[::1] nv = nodes
+        with nogil:
+            while reg.head < reg.tail:
+                d = reg.q[reg.head]
+                reg.head += 1
+                if self.pmask[d] & bit:
+                    self.pmask[d] &= ~bit
+                    nv[k] = d
+                    k += 1
+            reg.head = reg.tail = 0
+            reg.n_pending = 0
+        return nodes[:k]
+
+    def best_routes(self, const uint32_t[::1] nodes, uint32_t view, uint64_t[::1] out):
+        """Best route handle of ``view`` per node (0 if none)."""
+        cdef Py_ssize_t i
+        cdef int vi = self.view_index[view]
+        cdef uint32_t r
+        for i in range(nodes.shape[0]):
+            r = self.best[<size_t>nodes[i] * self.nv + vi].route if nodes[i] else 0
+            out[i] = self.h_route(r) if r else 0
+
+    def release_nodes(self, const uint32_t[::1] nodes):
+        """Drop one internal reference per node (after notify_drain)."""
+        cdef Py_ssize_t i
+        with nogil:
+            for i in range(nodes.shape[0]):
+                self.dest_release(nodes[i])
 
     # -- bulk paths -------------------------------------------------------------------
     def bulk_add(self, uint32_t ent, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
@@ -2764,6 +3034,8 @@ cdef class EntityCore:
             _raise_status(st, f"{dest!r}: destination differs from the route's")
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_apply(self.core.h_route(rslot), time_to_live, route_list)
+        if self.core.signal_mask:
+            self._signal()
         if return_handle:
             if r:
                 return route, out
@@ -2798,7 +3070,13 @@ cdef class EntityCore:
             self.core.routes[r].refcnt -= 1       # the consumed reference
         self.core.tick()
         self.core.route_delete(r, &out)
+        if self.core.signal_mask:
+            self._signal()
         return out
+
+    def _signal(self):
+        """Deliver RTM_CHANGE_NOTIFICATION callbacks (the facade overrides this)."""
+        self.core.signal_mask = 0
 
 
 cdef inline uint32_t _u32(object v, str name) except? 0xFFFFFFFFU:

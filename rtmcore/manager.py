@@ -31,7 +31,7 @@ from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo
 
 __all__ = [
     "RoutingTableManager", "Entity", "EntityInfo", "RegnProfile", "NextHopInfo", "DestInfo",
-    "DestViewInfo", "LookupResult", "NetAddress", "PrefInfo", "RouteInfo",
+    "DestViewInfo", "LookupResult", "ChangeColumns", "NetAddress", "PrefInfo", "RouteInfo",
 ]
 
 _AF = {C.AF_INET: 0, C.AF_INET6: 1, socket.AF_INET: 0, socket.AF_INET6: 1, 4: 0, 6: 1}
@@ -123,6 +123,16 @@ class DestInfo:
             if v.view_id == view_id:
                 return v.route
         return 0
+
+
+class ChangeColumns(NamedTuple):
+    """Pending changes of a registration as columns (``Entity.drain_changes``)."""
+
+    prefix: np.ndarray
+    length: np.ndarray
+    route: np.ndarray
+    next_hop: np.ndarray
+    dest: np.ndarray
 
 
 class LookupResult(NamedTuple):
@@ -644,6 +654,7 @@ class Entity(EntityCore):
             change_flags, out)
         if st:
             raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
+        self.manager._dispatch()
         return out
 
     def delete_routes(self, addresses, lengths=None, *, neighbour=0,
@@ -660,6 +671,7 @@ class Entity(EntityCore):
                                         bool(any_neighbour), out)
         if st:
             raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
+        self.manager._dispatch()
         return out
 
     def lookup(self, addresses, view: int = C.RTM_VIEW_ID_UCAST) -> LookupResult:
@@ -683,18 +695,144 @@ class Entity(EntityCore):
             hi, lo, _, n = self._columns(a, 0)
             nodes = np.empty(n, np.uint32)
             self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
+        return self._gather(nodes, int(view))
+
+    # -- change notification (spec 1.11, 2.9) ------------------------------------------
+    def register_for_change_notification(self, target_views: int = C.RTM_VIEW_MASK_ALL,
+                                         notify_flags: int = C.RTM_CHANGE_TYPE_BEST,
+                                         context=None) -> int:
+        """Create a change-notification registration
+        (``RtmRegisterForChangeNotification``) and return its notify handle.
+
+        ``notify_flags``: OR of ``RTM_CHANGE_TYPE_ALL`` (any route change),
+        ``RTM_CHANGE_TYPE_BEST`` (the best route, or its preference, metric,
+        next hops or flags), ``RTM_CHANGE_TYPE_FORWARDING`` (as BEST, without
+        changes of non-forwarding flags only), and optionally
+        ``RTM_NOTIFY_ONLY_MARKED_DESTS``.  Changes in ``target_views`` are
+        queued, one pending entry per destination (changes coalesce); fetch
+        them with :meth:`get_changed_dests` or :meth:`drain_changes`.  When
+        the queue goes from empty to non-empty the entity's ``event_callback``
+        gets ``RTM_CHANGE_NOTIFICATION`` with this handle and ``context``,
+        after the call that changed the table has finished.  Raises
+        ``NoSystemResources`` past the manager's ``max_notifications``, and
+        ``InvalidParameter`` inside a change-notification callback.
+        """
+        self._live()
+        if self.manager._dispatching:
+            raise E.InvalidParameter("register_for_change_notification is not allowed inside "
+                                     "a change-notification callback")
+        if not (0 <= target_views <= 0xFFFFFFFF and 0 <= notify_flags <= 0xFFFFFFFF):
+            raise E.InvalidParameter("target_views and notify_flags are 32-bit masks")
+        h = self.core.notify_register(self.slot, int(target_views), int(notify_flags))
+        self.manager._notify[self.core.notify_check(h, self.slot)] = (h, self, context)
+        return h
+
+    def deregister_from_change_notification(self, notify: int) -> None:
+        """End a registration (``RtmDeregisterFromChangeNotification``); its
+        pending changes and marks are dropped."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        self.core.notify_deregister(g)
+        self.manager._notify.pop(g, None)
+
+    def get_changed_dests(self, notify: int, num_dests: int | None = None) -> list[DestInfo]:
+        """Take up to ``num_dests`` (default ``max_handles_in_enum``) changed
+        destinations off the queue, oldest change first, with their *current*
+        information (``RtmGetChangedDests``); an empty list when none is left.
+        Release them with :meth:`release_changed_dests`."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        n = self.profile.max_handles_in_enum if num_dests is None else int(num_dests)
+        if not 0 <= n <= self.profile.max_handles_in_enum:
+            raise E.InvalidParameter(f"num_dests {n} is over MaxHandlesInEnum "
+                                     f"({self.profile.max_handles_in_enum})")
+        nodes = self.core.notify_pop(g, n)
+        views = self.core.notify_views(g)
+        infos = [self._dest_info(d, views, C.RTM_BEST_PROTOCOL, True) for d in nodes]
+        self.core.release_nodes(np.asarray(nodes, np.uint32))
+        for info in infos:
+            info._notify = int(notify)
+        return infos
+
+    def release_changed_dests(self, notify: int, infos: Iterable[DestInfo]) -> None:
+        """Release infos from :meth:`get_changed_dests` of that registration
+        (``RtmReleaseChangedDests``)."""
+        self._live()
+        self.core.notify_check(notify, self.slot)
+        infos = list(infos)
+        for info in infos:
+            if getattr(info, "_notify", None) != int(notify):
+                raise E.InvalidHandle("not a changed-destination info of this registration")
+        for info in infos:
+            self.release_dest_info(info)
+
+    def ignore_changed_dests(self, notify: int, dests: Iterable[int]) -> None:
+        """Drop the pending change of each destination (``RtmIgnoreChangedDests``);
+        a later change queues it again.  The handles are not consumed."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        slots = [self.core.dest_check(int(h)) for h in _handles(dests)]
+        for d in slots:
+            self.core.notify_ignore(g, d)
+
+    def get_change_status(self, notify: int, dest: int) -> bool:
+        """True while the destination has a change not yet retrieved on this
+        registration (``RtmGetChangeStatus``)."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        return self.core.notify_status(g, self.core.dest_check(int(dest)))
+
+    def mark_dest_for_change_notification(self, notify: int, dest: int,
+                                          mark: bool = True) -> None:
+        """Mark (or unmark) a destination for a registration made with
+        ``RTM_NOTIFY_ONLY_MARKED_DESTS`` (``RtmMarkDestForChangeNotification``)."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        self.core.notify_mark(g, self.core.dest_check(int(dest)), bool(mark))
+
+    def is_marked_for_change_notification(self, notify: int, dest: int) -> bool:
+        """``RtmIsMarkedForChangeNotification``."""
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        return self.core.notify_is_marked(g, self.core.dest_check(int(dest)))
+
+    def drain_changes(self, notify: int, view: int = C.RTM_VIEW_ID_UCAST) -> "ChangeColumns":
+        """Take every pending change of a registration as NumPy columns, in one
+        call, for simulations that consume millions of changes.
+
+        Returns :class:`ChangeColumns` with, per changed destination (oldest
+        change first): ``prefix``, ``length``, ``route`` (best route of
+        ``view`` now, 0 if the destination has none: a withdrawal),
+        ``next_hop`` (its first next hop) and ``dest``.  Takes no references:
+        the handles are snapshots.
+        """
+        self._live()
+        g = self.core.notify_check(notify, self.slot)
+        if not 0 <= view < 32 or not self.core.views_mask >> view & 1:
+            raise E.NotSupported(f"view {view!r} is not supported")
+        nodes = self.core.notify_drain(g, int(view))
+        res = self._gather(nodes, int(view))
+        route = np.empty(len(nodes), np.uint64)
+        self.core.best_routes(nodes, int(view), route)
+        self.core.release_nodes(nodes)
+        return ChangeColumns(res.prefix, res.length, route, res.next_hop, res.dest)
+
+    def _gather(self, nodes: np.ndarray, view: int) -> LookupResult:
+        n = len(nodes)
         length = np.empty(n, np.int16)
         nh = np.empty(n, np.uint64)
         dest = np.empty(n, np.uint64)
         if self.v6:
             prefix = np.empty((n, 2), np.uint64)
-            self.core.bulk_gather(nodes, int(view), np.empty(0, np.uint32), prefix, length, nh,
-                                  dest)
+            self.core.bulk_gather(nodes, view, np.empty(0, np.uint32), prefix, length, nh, dest)
         else:
             prefix = np.empty(n, np.uint32)
-            self.core.bulk_gather(nodes, int(view), prefix, np.empty((0, 2), np.uint64), length,
-                                  nh, dest)
+            self.core.bulk_gather(nodes, view, prefix, np.empty((0, 2), np.uint64), length, nh,
+                                  dest)
         return LookupResult(prefix, length, nh, dest)
+
+    def _signal(self) -> None:
+        self.manager._dispatch()
 
     def __repr__(self) -> str:
         i = self.info
@@ -723,6 +861,8 @@ class RoutingTableManager:
         ``MaxNextHopsInRoute`` (1..64, default 16).
     max_handles_in_enum : int
         ``MaxHandlesInEnum`` (default 256).
+    max_notifications : int
+        Change-notification registrations at most (1..32, default 16).
 
     Examples
     --------
@@ -739,15 +879,18 @@ class RoutingTableManager:
 
     def __init__(self, instance_id: int = 0, *, views: int = C.DEFAULT_VIEWS,
                  max_next_hops_in_route: int = C.DEFAULT_MAX_NEXT_HOPS_IN_ROUTE,
-                 max_handles_in_enum: int = C.DEFAULT_MAX_HANDLES_IN_ENUM):
+                 max_handles_in_enum: int = C.DEFAULT_MAX_HANDLES_IN_ENUM,
+                 max_notifications: int = C.DEFAULT_MAX_NOTIFICATIONS):
         if not 0 <= instance_id <= 0xFFFF:
             raise E.BadConfiguration("instance_id must fit in 16 bits")
         if not 1 <= max_handles_in_enum <= 1 << 20:
             raise E.BadConfiguration("max_handles_in_enum must be within 1..2**20")
         self.instance_id = instance_id
-        self._core = Core(views, max_next_hops_in_route)
+        self._core = Core(views, max_next_hops_in_route, max_notifications)
         self.max_handles_in_enum = max_handles_in_enum
         self._entities: dict[int, Entity] = {}
+        self._notify: dict[int, tuple] = {}      # registration -> (handle, entity, context)
+        self._dispatching = False
 
     @property
     def views_supported(self) -> int:
@@ -800,9 +943,44 @@ class RoutingTableManager:
             other.event_callback(other.handle, event, subject.handle, subject.info)
 
     def _deregister(self, ent: Entity) -> None:
+        for g in self._core.notify_entity_regs(ent.slot):
+            self._notify.pop(g, None)
         self._core.ent_deregister(ent.slot)
         del self._entities[ent.slot]
         self._broadcast(ent, C.RTM_ENTITY_DEREGISTERED)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Call the ``event_callback`` of every registration whose queue went
+        from empty to non-empty, after the table change is complete.
+
+        A callback may call the manager (except
+        ``register_for_change_notification``); changes it makes are
+        signalled in the same dispatch loop, not recursively.  If callbacks
+        raise, the others still run and the first exception is re-raised to
+        the caller of the call that changed the table (which did complete).
+        """
+        if self._dispatching:
+            return
+        self._dispatching = True
+        error = None
+        try:
+            while True:
+                regs = self._core.take_signals()
+                if not regs:
+                    break
+                for g in regs:
+                    h, ent, context = self._notify.get(g, (0, None, None))
+                    if ent is None or ent.event_callback is None:
+                        continue
+                    try:
+                        ent.event_callback(ent.handle, C.RTM_CHANGE_NOTIFICATION, h, context)
+                    except Exception as exc:  # noqa: BLE001 - re-raised below
+                        error = error or exc
+        finally:
+            self._dispatching = False
+        if error is not None:
+            raise error
 
     def _entity_info(self, slot: int) -> EntityInfo:
         proto, inst, v6, _ = self._core.ent_identity(slot)
