@@ -2301,6 +2301,78 @@ cdef class Core:
         assert nd[0] == self.n_dests[0] and nd[1] == self.n_dests[1], "dest counts"
         assert self.h_count == nd[0] + nd[1], "hash count"
 
+    # -- enumerations (spec 1.12, 2.8) ---------------------------------------------------
+    cdef uint32_t trie_seek(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        """First node (destination or glue) at or after the prefix (hi, lo)/plen
+        in trie pre-order (address, then length), or 0.  Caller holds
+        ensure_trie(v6).
+
+        Walking down: a node containing the key is before it; if the key lies
+        in its left subtree, the right subtree is after it (remembered as the
+        answer so far).  A node not containing the key starts a subtree that is
+        wholly after the key (answer: that node) or wholly before it (answer:
+        the remembered one)."""
+        cdef uint32_t cur = self.root[v6], cand = 0
+        cdef Node* n
+        cdef int cl, b
+        while cur:
+            n = &self.nodes[cur]
+            if n.plen <= plen and key_covers(n.hi, n.lo, n.plen, hi, lo):
+                if n.plen == plen:
+                    return cur
+                b = key_bit(hi, lo, n.plen)
+                if b == 0:
+                    if n.child[1]:
+                        cand = n.child[1]
+                    cur = n.child[0]
+                else:
+                    cur = n.child[1]
+                continue
+            if n.plen > plen and key_covers(hi, lo, plen, n.hi, n.lo):
+                return cur                      # the key contains this subtree
+            cl = key_common(hi, lo, n.hi, n.lo)
+            return cur if key_bit(hi, lo, cl) == 0 else cand
+        return cand
+
+    cdef bint dest_owned(self, uint32_t d, uint32_t views, uint32_t ent) noexcept nogil:
+        """RTM_ENUM_OWN_DESTS: the best route of one of ``views`` is ent's."""
+        cdef int i
+        cdef uint32_t r
+        for i in range(self.nv):
+            if views == 0 or views & (1u << self.view_id[i]):
+                r = self.best[<size_t>d * self.nv + i].route
+                if r and self.routes[r].owner == ent:
+                    return 1
+        return 0
+
+    def enum_dests(self, int v6, uint64_t hi, uint64_t lo, int plen, bint after,
+                   uint32_t views, uint32_t own_ent, int r_plen, uint64_t r_hi, uint64_t r_lo,
+                   size_t n):
+        """Up to n visible destinations from the cursor (hi, lo)/plen in prefix
+        order: at or after it, or strictly after it with ``after``.  With
+        ``r_plen`` >= 0 only inside the range prefix (r_hi, r_lo)/r_plen.
+        ``own_ent`` != 0: only destinations whose best route in ``views`` is
+        that entity's.  Returns (nodes, exhausted)."""
+        cdef uint32_t x
+        out = []
+        self.ensure_trie(v6)
+        x = self.trie_seek(v6, hi, lo, plen)
+        if after and x and self.nodes[x].plen == plen and self.nodes[x].hi == hi \
+                and self.nodes[x].lo == lo:
+            x = self.trie_next_preorder(x, 0)
+        while x:
+            if r_plen >= 0 and not (self.nodes[x].plen >= r_plen and
+                                    key_covers(r_hi, r_lo, r_plen, self.nodes[x].hi,
+                                               self.nodes[x].lo)):
+                return out, True                # left the range: pre-order never returns
+            if self.dest_visible(x, views) and (own_ent == 0 or
+                                                self.dest_owned(x, views, own_ent)):
+                if len(out) == n:
+                    return out, False
+                out.append(x)
+            x = self.trie_next_preorder(x, 0)
+        return out, True
+
     # -- change notification (spec 1.11, 2.9) -------------------------------------------
     def notify_register(self, uint32_t ent, uint32_t views, uint32_t flags):
         """RtmRegisterForChangeNotification: returns the notify handle."""

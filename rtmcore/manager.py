@@ -150,6 +150,25 @@ class LookupResult(NamedTuple):
     dest: np.ndarray
 
 
+class _EnumState:
+    """An enumeration's cursor and criteria (manager-side, keyed by handle)."""
+
+    def __init__(self, owner, kind, **kw):
+        self.owner = owner
+        self.kind = kind
+        self.done = False
+        self.pending: list[int] = []
+        self.views = 0
+        self.range = None
+        self.own = False
+        self.one = False
+        self.protocol_id = 0
+        self.match = 0
+        self.criteria = None
+        self.interface = 0
+        self.__dict__.update(kw)
+
+
 def _handles(hs) -> list:
     if hs is None:
         return []
@@ -697,6 +716,212 @@ class Entity(EntityCore):
             self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
         return self._gather(nodes, int(view))
 
+    # -- enumerations (spec 1.12, 2.8) ------------------------------------------------
+    def _range_start(self, enum_flags: int, net_address):
+        """(cursor key, range key or None) of an enumeration's range flags."""
+        rng = enum_flags & 0xF
+        if rng not in (C.RTM_ENUM_START, C.RTM_ENUM_NEXT, C.RTM_ENUM_RANGE):
+            raise E.InvalidParameter(f"enum flags {enum_flags:#x}: one of START, NEXT, RANGE")
+        if rng == C.RTM_ENUM_START:
+            return (0, 0, 0), None
+        if net_address is None:
+            raise E.InvalidParameter("RTM_ENUM_NEXT and RTM_ENUM_RANGE need an address")
+        k = self._key(net_address)
+        key = (k.hi, k.lo, k.plen)
+        return key, (key if rng == C.RTM_ENUM_RANGE else None)
+
+    def _batch(self, n) -> int:
+        limit = self.profile.max_handles_in_enum
+        n = limit if n is None else int(n)
+        if not 0 <= n <= limit:
+            raise E.InvalidParameter(f"batch of {n} is over MaxHandlesInEnum ({limit})")
+        return n
+
+    def _enum(self, handle, kind: str) -> "_EnumState":
+        st = self.manager._enums.get(int(handle)) if isinstance(handle, (int, np.integer)) \
+            else None
+        if st is None or st.owner is not self or (kind and st.kind != kind):
+            raise E.InvalidHandle(f"invalid enumeration handle {handle!r}")
+        return st
+
+    def create_dest_enum(self, target_views: int = C.RTM_VIEW_MASK_ALL,
+                         enum_flags: int = C.RTM_ENUM_START, net_address=None,
+                         protocol_id: int = C.RTM_BEST_PROTOCOL) -> int:
+        """Start a destination enumeration (``RtmCreateDestEnum``).
+
+        ``enum_flags``: one of ``RTM_ENUM_START`` (whole table),
+        ``RTM_ENUM_NEXT`` (from ``net_address`` on, inclusive) or
+        ``RTM_ENUM_RANGE`` (the subtree of ``net_address``, itself included),
+        OR ``RTM_ENUM_OWN_DESTS`` (destinations whose best route in a target view
+        is the caller's).  ``target_views`` 0 enumerates every destination and
+        returns no per-view information.  Order: prefix order (ascending
+        address, shorter first).  The enumeration is a live cursor keyed by the
+        last prefix returned: destinations added after it are returned,
+        destinations deleted before they are reached are not.
+        """
+        self._live()
+        views = self._views(target_views)
+        if enum_flags & ~(0xF | C.RTM_ENUM_OWN_DESTS):
+            raise E.InvalidParameter(f"enum flags {enum_flags:#x}")
+        cursor, rng = self._range_start(enum_flags, net_address)
+        return self.manager._new_enum(_EnumState(
+            self, "dest", views=views, cursor=cursor, after=False, range=rng,
+            own=bool(enum_flags & C.RTM_ENUM_OWN_DESTS), protocol_id=protocol_id))
+
+    def _next_dests(self, st: "_EnumState", n: int) -> tuple[list[int], bool]:
+        if st.done:
+            return [], True
+        r_plen, r_hi, r_lo = (-1, 0, 0) if st.range is None else (st.range[2], st.range[0],
+                                                                   st.range[1])
+        hi, lo, plen = st.cursor
+        nodes, exhausted = self.core.enum_dests(self.v6, hi, lo, plen, st.after, st.views,
+                                                self.slot if st.own else 0, r_plen, r_hi, r_lo,
+                                                n)
+        if nodes:
+            _, h, l_, p = self.core.dest_key(nodes[-1])
+            st.cursor, st.after = (h, l_, p), True
+        st.done = exhausted
+        return nodes, exhausted
+
+    def get_enum_dests(self, enum: int, num_dests: int | None = None) -> list[DestInfo]:
+        """The next destinations of an enumeration (``RtmGetEnumDests``), at most
+        ``num_dests`` (default and maximum: ``max_handles_in_enum``); an empty
+        list at the end.  Release them with :meth:`release_dests`."""
+        self._live()
+        st = self._enum(enum, "dest")
+        nodes, _ = self._next_dests(st, self._batch(num_dests))
+        return [self._dest_info(d, st.views, st.protocol_id, True) for d in nodes]
+
+    def create_route_enum(self, dest: int | None = None,
+                          target_views: int = C.RTM_VIEW_MASK_ALL,
+                          enum_flags: int = C.RTM_ENUM_START, start_dest=None,
+                          matching_flags: int = C.RTM_MATCH_NONE,
+                          criteria_route: RouteInfo | None = None,
+                          criteria_interface: int = 0) -> int:
+        """Start a route enumeration (``RtmCreateRouteEnum``) over one
+        destination (``dest``) or the table (range flags as in
+        :meth:`create_dest_enum`, from ``start_dest``), optionally only the
+        caller's routes (``RTM_ENUM_OWN_ROUTES``) and only routes matching the
+        criteria (as :meth:`get_exact_match_route`).  Order: destinations in
+        prefix order, routes in selection order.  Routes are resumed by
+        position within their destination."""
+        self._live()
+        views = self._views(target_views)
+        if enum_flags & ~(0xF | C.RTM_ENUM_OWN_ROUTES):
+            raise E.InvalidParameter(f"enum flags {enum_flags:#x}")
+        if matching_flags & ~C.RTM_MATCH_INTERFACE & C.RTM_MATCH_FULL and criteria_route is None:
+            raise E.InvalidParameter("these matching flags need a criteria_route")
+        if dest:
+            d = self.core.dest_check(int(dest))
+            _, h, l_, p = self.core.dest_key(d)
+            cursor, rng = (h, l_, p), (h, l_, p)
+            one = True
+        else:
+            cursor, rng = self._range_start(enum_flags, start_dest)
+            one = False
+        return self.manager._new_enum(_EnumState(
+            self, "route", views=views, cursor=cursor, after=False, range=rng, one=one,
+            own=bool(enum_flags & C.RTM_ENUM_OWN_ROUTES), match=matching_flags,
+            criteria=criteria_route, interface=criteria_interface))
+
+    def get_enum_routes(self, enum: int, num_routes: int | None = None) -> list[int]:
+        """The next route handles of an enumeration (``RtmGetEnumRoutes``), each
+        holding a reference (:meth:`release_routes`); an empty list at the end."""
+        self._live()
+        st = self._enum(enum, "route")
+        n = self._batch(num_routes)
+        out: list[int] = []
+        while len(out) < n:
+            if st.pending:
+                r = st.pending.pop(0)
+                if self.core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
+                    out.append(self.core.route_handle(r))
+                continue
+            if st.done:
+                break
+            if st.one:
+                st.done = True
+                d = self.core.dest_find(self.v6, *st.range, 0)
+            else:
+                nodes, _ = self._next_dests(st, 1)
+                d = nodes[0] if nodes else 0
+            if not d:
+                break
+            for r in self.core.dest_routes(d):
+                ri = self._route_info(r, False)
+                if st.views and not ri.belongs_to_views & st.views:
+                    continue
+                if st.own and self.core.route_owner(r) != self.slot:
+                    continue
+                if self._route_matches(ri, st.match, st.criteria, st.interface):
+                    st.pending.append(r)
+        self.core.reference_handles(out)
+        return out
+
+    def create_next_hop_enum(self, enum_flags: int = C.RTM_ENUM_START, net_address=None) -> int:
+        """Start an enumeration of the caller's next hops by address
+        (``RtmCreateNextHopEnum``); ``RTM_ENUM_RANGE`` 10.0.0.0/8 gives the next
+        hops with addresses in 10.0.0.0 - 10.255.255.255 (decision U38)."""
+        self._live()
+        if enum_flags & ~0xF:
+            raise E.InvalidParameter(f"enum flags {enum_flags:#x}")
+        cursor, rng = self._range_start(enum_flags, net_address)
+        return self.manager._new_enum(_EnumState(self, "nexthop", cursor=cursor, range=rng,
+                                                 after=False, last=None))
+
+    def get_enum_next_hops(self, enum: int, num_next_hops: int | None = None) -> list[int]:
+        """The next next-hop handles (``RtmGetEnumNextHops``), referenced; an
+        empty list at the end."""
+        self._live()
+        st = self._enum(enum, "nexthop")
+        n = self._batch(num_next_hops)
+        out = []
+        for s in self.core.nh_slots(self.slot):
+            v6, hi, lo, plen, _, ifindex, *_ = self.core.nh_info(s, False)
+            key = (hi, lo, plen, ifindex)
+            if st.last is not None and key <= st.last:
+                continue
+            if st.range is None:
+                if key[:3] < st.cursor:
+                    continue
+            elif not NetAddress((((st.range[0] << 64) | st.range[1]) if self.v6 else
+                                 st.range[0] >> 32, st.range[2]), self.family).network \
+                    .supernet_of(NetAddress(((hi << 64 | lo) if self.v6 else hi >> 32, 128 if
+                                             self.v6 else 32), self.family).network):
+                continue
+            if len(out) == n:
+                break
+            out.append(self.core.nh_slot_handle(s))
+            st.last = key
+        self.core.reference_handles(out)
+        return out
+
+    def delete_enum_handle(self, enum: int) -> None:
+        """End an enumeration of any kind (``RtmDeleteEnumHandle``)."""
+        self._live()
+        self._enum(enum, "")
+        del self.manager._enums[int(enum)]
+
+    def destinations(self, target_views: int = C.RTM_VIEW_MASK_ANY, prefix=None,
+                     own: bool = False, batch: int | None = None):
+        """Iterate over destinations in prefix order (all, or the subtree of
+        ``prefix``), yielding snapshots without references; the table may
+        change during the iteration (live cursor)."""
+        self._live()
+        flags = (C.RTM_ENUM_RANGE if prefix is not None else C.RTM_ENUM_START) | \
+            (C.RTM_ENUM_OWN_DESTS if own else 0)
+        views = self._views(target_views)
+        cursor, rng = self._range_start(flags, prefix)
+        st = _EnumState(self, "dest", views=views, cursor=cursor, after=False, range=rng,
+                        own=own, protocol_id=C.RTM_BEST_PROTOCOL)
+        n = batch or self.profile.max_handles_in_enum
+        while True:
+            nodes, _ = self._next_dests(st, n)
+            for d in nodes:
+                yield self._dest_info(d, views, C.RTM_BEST_PROTOCOL, False)
+            if st.done:
+                return
+
     # -- change notification (spec 1.11, 2.9) ------------------------------------------
     def register_for_change_notification(self, target_views: int = C.RTM_VIEW_MASK_ALL,
                                          notify_flags: int = C.RTM_CHANGE_TYPE_BEST,
@@ -890,6 +1115,8 @@ class RoutingTableManager:
         self.max_handles_in_enum = max_handles_in_enum
         self._entities: dict[int, Entity] = {}
         self._notify: dict[int, tuple] = {}      # registration -> (handle, entity, context)
+        self._enums: dict[int, _EnumState] = {}   # enumeration handle -> state
+        self._enum_seq = 0
         self._dispatching = False
 
     @property
@@ -945,10 +1172,19 @@ class RoutingTableManager:
     def _deregister(self, ent: Entity) -> None:
         for g in self._core.notify_entity_regs(ent.slot):
             self._notify.pop(g, None)
+        for h in [h for h, st in self._enums.items() if st.owner is ent]:
+            del self._enums[h]
         self._core.ent_deregister(ent.slot)
         del self._entities[ent.slot]
         self._broadcast(ent, C.RTM_ENTITY_DEREGISTERED)
         self._dispatch()
+
+    def _new_enum(self, st: _EnumState) -> int:
+        """Handle of a new enumeration: kind 5, this manager's tag, a serial."""
+        self._enum_seq += 1
+        h = (5 << 60) | (self._core.tag << 48) | (self._enum_seq & 0xFFFFFFFFFFFF)
+        self._enums[h] = st
+        return h
 
     def _dispatch(self) -> None:
         """Call the ``event_callback`` of every registration whose queue went
