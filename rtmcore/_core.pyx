@@ -48,6 +48,9 @@ from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_acquire_lock, PyThread_release_lock,
+                               PyThread_get_thread_ident, NOWAIT_LOCK, WAIT_LOCK)
 
 import ipaddress as _ipaddress
 import time as _time
@@ -560,6 +563,10 @@ cdef class Core:
     cdef uint32_t* pmask                  # [node] pending bits
     cdef uint32_t* mmask                  # [node] mark bits
     cdef uint32_t signal_mask             # registrations whose queue became non-empty
+    # the manager lock: re-entrant for its owner thread; held by every API call
+    cdef PyThread_type_lock _lk
+    cdef unsigned long _owner
+    cdef int _depth
     # clock
     cdef uint64_t clock_ms
     cdef uint64_t stamp                   # time of the current API call (set once per call)
@@ -615,6 +622,9 @@ cdef class Core:
         self.grow_nhs(64)
         self.grow_ents(16)
         self.grow_pool(16)
+        self._lk = PyThread_allocate_lock()
+        if self._lk == NULL:
+            raise MemoryError("manager lock")
         self.h_cap = 1024
         self.htab = <uint64_t*>calloc(self.h_cap, sizeof(uint64_t))
         if self.htab == NULL:
@@ -623,6 +633,8 @@ cdef class Core:
     def __dealloc__(self):
         cdef int g
         _live_tags.discard(self.tag)
+        if self._lk != NULL:
+            PyThread_free_lock(self._lk)
         for g in range(MAX_NOTIFY_REGS):
             free(self.regs[g].q)
         free(self.pmask)
@@ -641,6 +653,37 @@ cdef class Core:
         free(self.fwd24[1])
         free(self.fwd8[0])
         free(self.fwd8[1])
+
+    # -- locking --------------------------------------------------------------
+    # Every API call holds the manager lock (re-entrant for the thread that
+    # holds it, so callbacks may call the manager).  Bulk loops release the
+    # GIL but keep the lock; a thread waiting for the lock waits without the
+    # GIL, so the holder can always take the GIL back.
+    cdef int lock(self) except -1:
+        cdef unsigned long me = PyThread_get_thread_ident()
+        if self._depth and self._owner == me:
+            self._depth += 1
+            return 0
+        if not PyThread_acquire_lock(self._lk, NOWAIT_LOCK):
+            with nogil:
+                PyThread_acquire_lock(self._lk, WAIT_LOCK)
+        self._owner = me
+        self._depth = 1
+        return 0
+
+    cdef void unlock(self) noexcept:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = 0
+            PyThread_release_lock(self._lk)
+
+    def __enter__(self):
+        self.lock()
+        return self
+
+    def __exit__(self, *exc):
+        self.unlock()
+        return False
 
     # -- allocation ---------------------------------------------------------
     # Arrays grow by doubling through grow_block, which never frees and
@@ -3071,6 +3114,19 @@ cdef class EntityCore:
         InvalidParameter, InvalidHandle, AccessDenied, NotSupported, NotFound
             The table is unchanged.
         """
+        self.core.lock()
+        try:
+            return self._add_route(dest, route_info, route, return_handle, time_to_live,
+                                   route_list, notify_type, notify_handle, change_flags,
+                                   neighbour, next_hops, metric, preference, views, flags,
+                                   flags1, entity_specific_info)
+        finally:
+            self.core.unlock()
+
+    cdef object _add_route(self, dest, RouteInfo route_info, route, bint return_handle,
+                           time_to_live, route_list, notify_type, notify_handle, change_flags,
+                           neighbour, next_hops, metric, preference, views, flags, flags1,
+                           entity_specific_info):
         cdef ParsedPrefix p
         cdef RouteSpec sp
         cdef uint32_t r = 0, out = 0, rslot = 0, cflags
@@ -3130,21 +3186,25 @@ cdef class EntityCore:
         """
         cdef uint64_t h = _as_handle(route)
         cdef uint32_t r, out = 0
-        self.live()
-        r = self.core.route_slot(h)
-        if r == 0:
-            raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
-        if self.core.routes[r].owner != self.slot:
-            raise _errors.AccessDenied("the route belongs to another entity")
-        if self.core.routes[r].state != ROUTE_STATE_CREATED:
-            raise _errors.NotFound("the route was already deleted")
-        if self.core.routes[r].refcnt:
-            self.core.routes[r].refcnt -= 1       # the consumed reference
-        self.core.tick()
-        self.core.route_delete(r, &out)
-        if self.core.signal_mask:
-            self._signal()
-        return out
+        self.core.lock()
+        try:
+            self.live()
+            r = self.core.route_slot(h)
+            if r == 0:
+                raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
+            if self.core.routes[r].owner != self.slot:
+                raise _errors.AccessDenied("the route belongs to another entity")
+            if self.core.routes[r].state != ROUTE_STATE_CREATED:
+                raise _errors.NotFound("the route was already deleted")
+            if self.core.routes[r].refcnt:
+                self.core.routes[r].refcnt -= 1       # the consumed reference
+            self.core.tick()
+            self.core.route_delete(r, &out)
+            if self.core.signal_mask:
+                self._signal()
+            return out
+        finally:
+            self.core.unlock()
 
     def _signal(self):
         """Deliver RTM_CHANGE_NOTIFICATION callbacks (the facade overrides this)."""

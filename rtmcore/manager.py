@@ -19,6 +19,8 @@ dereferenced.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import socket
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Sequence
@@ -177,6 +179,34 @@ def _handles(hs) -> list:
     return [int(h) for h in hs]
 
 
+def _locked(fn):
+    """Run a facade method under the manager lock (re-entrant per thread)."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with self.core:
+            return fn(self, *args, **kwargs)
+    return wrapper
+
+
+def _lock_methods(cls):
+    """Wrap every public method of ``cls`` defined here in :func:`_locked`;
+    generators take the lock per step themselves."""
+    for name, fn in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(fn) or inspect.isgeneratorfunction(fn):
+            continue
+        setattr(cls, name, _locked(fn))
+    return cls
+
+
+def _locked_manager(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with self._core:
+            return fn(self, *args, **kwargs)
+    return wrapper
+
+
+@_lock_methods
 class Entity(EntityCore):
     """A registered client of the manager (the RTMv2 registration handle).
 
@@ -916,9 +946,11 @@ class Entity(EntityCore):
                         own=own, protocol_id=C.RTM_BEST_PROTOCOL)
         n = batch or self.profile.max_handles_in_enum
         while True:
-            nodes, _ = self._next_dests(st, n)
-            for d in nodes:
-                yield self._dest_info(d, views, C.RTM_BEST_PROTOCOL, False)
+            with self.core:
+                self._live()
+                nodes, _ = self._next_dests(st, n)
+                infos = [self._dest_info(d, views, C.RTM_BEST_PROTOCOL, False) for d in nodes]
+            yield from infos
             if st.done:
                 return
 
@@ -1127,6 +1159,7 @@ class RoutingTableManager:
     def core(self) -> Core:
         return self._core
 
+    @_locked_manager
     def register_entity(self, protocol_id: int, instance_id: int = 0,
                         address_family: int = C.AF_INET, *,
                         export_methods: Sequence[Callable] | None = None,
@@ -1169,6 +1202,7 @@ class RoutingTableManager:
                 continue
             other.event_callback(other.handle, event, subject.handle, subject.info)
 
+    @_locked_manager
     def _deregister(self, ent: Entity) -> None:
         for g in self._core.notify_entity_regs(ent.slot):
             self._notify.pop(g, None)
@@ -1227,16 +1261,19 @@ class RoutingTableManager:
         """The registered entities, in registration-slot order."""
         return [self._entities[s] for s in sorted(self._entities)]
 
+    @_locked_manager
     def counts(self, family: int = 4) -> tuple[int, int]:
         """(destinations, routes) in the table of ``family`` (4 or 6)."""
         return self._core.counts(1 if family == 6 else 0)
 
+    @_locked_manager
     def memory(self) -> dict[str, int]:
         """Bytes allocated: ``table`` (trie, hash, routes, next hops) and
         ``lookup_index`` (the IPv4 DIR-24-8 indexes, if built)."""
         return {"table": self._core.table_bytes(),
                 "lookup_index": self._core.lookup_index_bytes()}
 
+    @_locked_manager
     def check_invariants(self) -> None:
         """Verify every structural invariant (slow; for tests)."""
         self._core.check_invariants()

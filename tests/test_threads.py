@@ -1,0 +1,51 @@
+"""The manager is safe to use from several threads: every call holds the
+manager lock (bulk loops keep it while they release the GIL)."""
+import threading
+
+import numpy as np
+
+import rtmcore
+
+
+def test_bulk_and_per_call_threads_keep_the_table_consistent():
+    rtm = rtmcore.RoutingTableManager()
+    bgp = rtm.register_entity(rtmcore.PROTO_IP_BGP)
+    rip = rtm.register_entity(rtmcore.PROTO_IP_RIP)
+    nb, _ = bgp.add_next_hop("192.0.2.1")
+    nr, _ = rip.add_next_hop("192.0.2.2")
+    rng = np.random.default_rng(7)
+    addrs = (rng.integers(0, 2**24, 50_000, dtype=np.uint64) << np.uint64(8)).astype(np.uint32)
+    addrs = np.unique(addrs)
+    errors = []
+
+    def bulk():
+        try:
+            for metric in range(5):
+                bgp.add_routes(addrs, 24, next_hop=nb, metric=metric)
+                bgp.lookup(addrs[:1000])
+            bgp.delete_routes(addrs[::2], 24)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def per_call():
+        try:
+            for i, a in enumerate(addrs[:3000].tolist()):
+                rip.add_route_to_dest((a, 24), next_hops=nr, metric=i % 7)
+                rip.search_best((a, 32))
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bulk), threading.Thread(target=per_call)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rtm.check_invariants()
+    dests, routes = rtm.counts(4)
+    gone = set(addrs[::2].tolist()) - set(addrs[:3000].tolist())
+    assert dests == len(addrs) - len(gone)
+    assert routes == len(addrs) - len(addrs[::2]) + 3000
+    # every RIP route is best where it is alone, and loses nothing it should not
+    hits = rip.lookup(addrs[:3000])
+    assert (hits.length == 24).all()
