@@ -464,8 +464,8 @@ def test_cache_location(tmp_path, monkeypatch):
     assert datagen.resolve_cache_dir() == tmp_path / "env"
     assert datagen.resolve_cache_dir(tmp_path / "x") == tmp_path / "x"
     monkeypatch.delenv("RTMCORE_BENCH_CACHE")
-    if (REPO / "bench-data").is_dir():
-        assert datagen.resolve_cache_dir() == REPO / "bench-data" / "cache"
+    if datagen._repo_bench_dir().is_dir():   # imported from a source tree (in-place build)
+        assert datagen.resolve_cache_dir() == datagen._repo_bench_dir() / "cache"
     # an installed package has no bench-data folder beside it
     monkeypatch.setattr(datagen, "_repo_bench_dir", lambda: tmp_path / "missing")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
