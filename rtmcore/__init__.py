@@ -12,6 +12,7 @@ from ._core import NetAddress, PrefInfo, RouteInfo, parse_prefix
 from .manager import (DestInfo, DestViewInfo, Entity, EntityInfo, LookupResult, NextHopInfo,
                       RegnProfile, RoutingTableManager)
 from .addr import *  # noqa: F401,F403
+from .clock import VirtualClock
 
 
 def parse_prefixes(strings, family=None, *, strict=True):

@@ -119,6 +119,20 @@ cdef struct NotifyReg:
     uint16_t gen              # bumped when the registration ends
     uint8_t used
 
+cdef struct RouteList:
+    uint32_t head             # first route (insertion order); 0 = empty
+    uint32_t tail
+    uint32_t count
+    uint16_t owner            # entity slot
+    uint16_t gen              # bumped when the list is deleted
+    uint8_t used
+
+cdef struct TimerEnt:
+    uint64_t t                # expiry time, ms of the manager clock
+    uint32_t r                # route slot
+    uint16_t gen              # the route's generation when armed (a freed slot is stale)
+    uint16_t pad
+
 cdef struct RouteSpec:
     uint64_t info
     uint32_t neighbour        # next-hop slot

@@ -563,6 +563,17 @@ cdef class Core:
     cdef uint32_t* pmask                  # [node] pending bits
     cdef uint32_t* mmask                  # [node] mark bits
     cdef uint32_t signal_mask             # registrations whose queue became non-empty
+    # client route lists (spec 1.13): per route its list and neighbours in it;
+    # the arrays exist once the first list does
+    cdef RouteList* lists
+    cdef uint32_t n_lists, lists_cap, lists_free
+    cdef uint32_t* rl_of                  # [route] list index + 1; 0 = in no list
+    cdef uint32_t* rl_prev
+    cdef uint32_t* rl_next
+    # route aging (spec 1.10): per route its expiry, and a min-heap of timers
+    cdef uint64_t* rexp                   # [route] expiry ms; 0 = never (NULL until a TTL)
+    cdef TimerEnt* heap
+    cdef size_t heap_n, heap_cap
     # the manager lock: re-entrant for its owner thread; held by every API call
     cdef PyThread_type_lock _lk
     cdef unsigned long _owner
@@ -639,6 +650,12 @@ cdef class Core:
             free(self.regs[g].q)
         free(self.pmask)
         free(self.mmask)
+        free(self.lists)
+        free(self.rl_of)
+        free(self.rl_prev)
+        free(self.rl_next)
+        free(self.rexp)
+        free(self.heap)
         free(self.nodes)
         free(self.best)
         free(self.routes)
@@ -712,6 +729,16 @@ cdef class Core:
             if self.rinfo != NULL:
                 self.rinfo = <uint64_t*>grow_block(self.rinfo, self.r_cap, cap,
                                                    sizeof(uint64_t), "route records")
+            if self.rl_of != NULL:
+                self.rl_of = <uint32_t*>grow_block(self.rl_of, self.r_cap, cap,
+                                                   sizeof(uint32_t), "route records")
+                self.rl_prev = <uint32_t*>grow_block(self.rl_prev, self.r_cap, cap,
+                                                     sizeof(uint32_t), "route records")
+                self.rl_next = <uint32_t*>grow_block(self.rl_next, self.r_cap, cap,
+                                                     sizeof(uint32_t), "route records")
+            if self.rexp != NULL:
+                self.rexp = <uint64_t*>grow_block(self.rexp, self.r_cap, cap,
+                                                  sizeof(uint64_t), "route records")
             self.r_cap = <uint32_t>cap
         return 0
 
@@ -784,6 +811,10 @@ cdef class Core:
         self.routes[r].iflags = RI_USED
         if self.rinfo != NULL:
             self.rinfo[r] = 0
+        if self.rl_of != NULL:
+            self.rl_of[r] = 0
+        if self.rexp != NULL:
+            self.rexp[r] = 0
         return r
 
     cdef int set_info(self, uint32_t r, uint64_t info) except -1 nogil:
@@ -1594,6 +1625,10 @@ cdef class Core:
         self.route_unlink(d, r)
         self.routes[r].state = ROUTE_STATE_DELETED
         self.n_routes[v6] -= 1
+        if self.rl_of != NULL and self.rl_of[r]:
+            self.list_remove(r)                 # a deleted route leaves its list
+        if self.rexp != NULL:
+            self.rexp[r] = 0                    # and its timer
         cflags_out[0] = self.dest_reselect(d, r, 0, 0, self.routes[r].views)
         self.nodes[d].last_changed = self.stamp
         if self.routes[r].refcnt == 0:
@@ -1996,6 +2031,10 @@ cdef class Core:
             raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
         return r
 
+    def route_slot_or_zero(self, handle):
+        """Slot of a valid route handle, 0 otherwise (no exception)."""
+        return self.route_slot(_as_handle(handle))
+
     def route_handle(self, uint32_t r):
         return self.h_route(r)
 
@@ -2344,6 +2383,212 @@ cdef class Core:
         assert nd[0] == self.n_dests[0] and nd[1] == self.n_dests[1], "dest counts"
         assert self.h_count == nd[0] + nd[1], "hash count"
 
+    # -- route lists (spec 1.13) ----------------------------------------------------------
+    def list_create(self, uint32_t ent):
+        """RtmCreateRouteList: a new empty list of ``ent``; returns its handle."""
+        cdef uint32_t i
+        cdef void* p
+        if self.rl_of == NULL:
+            self.rl_of = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
+            self.rl_prev = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
+            self.rl_next = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
+            if self.rl_of == NULL or self.rl_prev == NULL or self.rl_next == NULL:
+                free(self.rl_of)
+                free(self.rl_prev)
+                free(self.rl_next)
+                self.rl_of = self.rl_prev = self.rl_next = NULL
+                raise MemoryError("route lists")
+        i = self.lists_free
+        if i:
+            self.lists_free = self.lists[i].head
+        else:
+            if self.n_lists + 1 >= self.lists_cap:
+                p = grow_block(self.lists, self.lists_cap,
+                               grown_cap(self.lists_cap, self.n_lists + 2, 16), sizeof(RouteList),
+                               "route lists")
+                self.lists = <RouteList*>p
+                self.lists_cap = <uint32_t>grown_cap(self.lists_cap, self.n_lists + 2, 16)
+            self.n_lists += 1
+            i = self.n_lists
+            self.lists[i].gen = 0
+        self.lists[i].head = self.lists[i].tail = self.lists[i].count = 0
+        self.lists[i].owner = <uint16_t>ent
+        self.lists[i].used = 1
+        return mkhandle(KIND_LIST, self.tag, self.lists[i].gen, i)
+
+    def list_check(self, handle, uint32_t ent):
+        """List index of a list handle of entity ``ent``."""
+        cdef uint64_t h = _as_handle(handle)
+        cdef uint32_t i = <uint32_t>(h & 0xFFFFFFFFU)
+        if not self.h_ok(h, KIND_LIST) or i == 0 or i > self.n_lists or not self.lists[i].used \
+                or self.lists[i].gen != ((h >> 32) & 0xFFFF) or self.lists[i].owner != ent:
+            raise _errors.InvalidHandle(f"invalid route-list handle {h:#x}")
+        return i
+
+    cdef void list_remove(self, uint32_t r) noexcept nogil:
+        cdef uint32_t i = self.rl_of[r], p = self.rl_prev[r], n = self.rl_next[r]
+        if i == 0:
+            return
+        if p:
+            self.rl_next[p] = n
+        else:
+            self.lists[i].head = n
+        if n:
+            self.rl_prev[n] = p
+        else:
+            self.lists[i].tail = p
+        self.lists[i].count -= 1
+        self.rl_of[r] = 0
+        self.rl_prev[r] = 0
+        self.rl_next[r] = 0
+
+    cdef void list_append(self, uint32_t i, uint32_t r) noexcept nogil:
+        """Move r to the end of list i (out of any other list; i = 0: out only)."""
+        if self.rl_of[r]:
+            self.list_remove(r)
+        if i == 0:
+            return
+        self.rl_of[r] = i
+        self.rl_prev[r] = self.lists[i].tail
+        self.rl_next[r] = 0
+        if self.lists[i].tail:
+            self.rl_next[self.lists[i].tail] = r
+        else:
+            self.lists[i].head = r
+        self.lists[i].tail = r
+        self.lists[i].count += 1
+
+    def list_insert(self, uint32_t i, const uint32_t[::1] routes):
+        """RtmInsertInRouteList on validated live routes (i = 0: remove)."""
+        cdef Py_ssize_t k
+        for k in range(routes.shape[0]):
+            self.list_append(i, routes[k])
+
+    def list_snapshot(self, uint32_t i):
+        """Handles of the routes in list i, in list order (uint64 array)."""
+        cdef cnp.ndarray[cnp.uint64_t, ndim=1] out = np.empty(self.lists[i].count, np.uint64)
+        cdef uint32_t r = self.lists[i].head
+        cdef Py_ssize_t k = 0
+        while r and k < out.shape[0]:
+            out[k] = self.h_route(r)
+            k += 1
+            r = self.rl_next[r]
+        return out[:k]
+
+    def list_member(self, uint32_t r):
+        """List index the route is in (0 = none)."""
+        return self.rl_of[r] if self.rl_of != NULL else 0
+
+    def list_delete(self, uint32_t i):
+        """RtmDeleteRouteList: empty the list (routes stay) and free it."""
+        while self.lists[i].head:
+            self.list_remove(self.lists[i].head)
+        self.lists[i].used = 0
+        self.lists[i].gen += 1
+        self.lists[i].head = self.lists_free
+        self.lists_free = i
+
+    def list_entity_lists(self, uint32_t ent):
+        return [i for i in range(1, self.n_lists + 1)
+                if self.lists[i].used and self.lists[i].owner == ent]
+
+    # -- route aging (spec 1.10) -------------------------------------------------------------
+    cdef int heap_push(self, uint64_t t, uint32_t r) except -1 nogil:
+        cdef size_t i, p
+        cdef TimerEnt e
+        cdef void* q
+        if self.heap_n == self.heap_cap:
+            q = realloc(self.heap, grown_cap(self.heap_cap, self.heap_n + 1, 1024) * sizeof(TimerEnt))
+            if q == NULL:
+                with gil:
+                    raise MemoryError("route timers")
+            self.heap = <TimerEnt*>q
+            self.heap_cap = grown_cap(self.heap_cap, self.heap_n + 1, 1024)
+        e.t = t
+        e.r = r
+        e.gen = self.routes[r].gen
+        i = self.heap_n
+        self.heap_n += 1
+        while i:
+            p = (i - 1) // 2
+            if self.heap[p].t <= t:
+                break
+            self.heap[i] = self.heap[p]
+            i = p
+        self.heap[i] = e
+        return 0
+
+    cdef void heap_pop(self) noexcept nogil:
+        cdef TimerEnt last = self.heap[self.heap_n - 1]
+        cdef size_t i = 0, c
+        self.heap_n -= 1
+        while True:
+            c = 2 * i + 1
+            if c >= self.heap_n:
+                break
+            if c + 1 < self.heap_n and self.heap[c + 1].t < self.heap[c].t:
+                c += 1
+            if self.heap[c].t >= last.t:
+                break
+            self.heap[i] = self.heap[c]
+            i = c
+        if self.heap_n:
+            self.heap[i] = last
+
+    cdef inline bint timer_live(self, TimerEnt* e) noexcept nogil:
+        """A heap entry still stands for its route's current expiry."""
+        return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
+            and self.routes[e.r].state == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t
+
+    def arm(self, uint32_t r, uint64_t ttl_ms):
+        """(Re)arm route r's time to live; 0xFFFFFFFF = never.  O(log n); a
+        re-armed route leaves its old entry in the heap, skipped when due."""
+        cdef uint64_t t
+        if self.rexp == NULL:
+            if ttl_ms == 0xFFFFFFFFU:
+                return
+            self.rexp = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+            if self.rexp == NULL:
+                raise MemoryError("route timers")
+        if ttl_ms == 0xFFFFFFFFU:
+            self.rexp[r] = 0
+            return
+        t = self.now() + ttl_ms
+        if t == 0:
+            t = 1
+        self.rexp[r] = t
+        self.heap_push(t, r)
+
+    def next_expiry(self):
+        """Time of the earliest live timer (ms), or None; drops stale entries."""
+        while self.heap_n and not self.timer_live(&self.heap[0]):
+            self.heap_pop()
+        return self.heap[0].t if self.heap_n else None
+
+    def pop_expired(self, uint64_t now):
+        """The routes whose timer is due at ``now``: a list of (time, slot) in
+        time order; their timers are disarmed."""
+        out = []
+        while self.heap_n:
+            if not self.timer_live(&self.heap[0]):
+                self.heap_pop()
+                continue
+            if self.heap[0].t > now:
+                break
+            out.append((self.heap[0].t, self.heap[0].r))
+            self.rexp[self.heap[0].r] = 0
+            self.heap_pop()
+        return out
+
+    def expiry_of(self, uint32_t r):
+        """Route r's expiry time (ms), or None if it never expires."""
+        if self.rexp == NULL or self.rexp[r] == 0:
+            return None
+        return self.rexp[r]
+
+    def clock_now(self):
+        return self.now()
+
     # -- enumerations (spec 1.12, 2.8) ---------------------------------------------------
     cdef uint32_t trie_seek(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
         """First node (destination or glue) at or after the prefix (hi, lo)/plen
@@ -2585,7 +2830,7 @@ cdef class Core:
                  const uint8_t[:] plen, const uint64_t[:] nbr, const uint64_t[:] nh,
                  const uint32_t[:] pref, const uint32_t[:] metric, const uint32_t[:] views,
                  const uint16_t[:] flags, const uint64_t[:] info, uint32_t cflags_in,
-                 uint32_t[::1] out):
+                 uint32_t[::1] out, const uint32_t[:] ttl):
         """Add/update N routes (columns already broadcast to N).
 
         Pass 1 validates every row (prefix, next hops, views) without touching
@@ -2644,6 +2889,16 @@ cdef class Core:
                 sp.flags1 = 0
                 sp.info = info[i]
                 self.route_add(ent, v6, hi[i], lo[i], plen[i], &sp, 0, cflags_in, &out[i], &r)
+                if ttl[i] != 0xFFFFFFFFU:
+                    if self.rexp == NULL:
+                        self.rexp = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+                        if self.rexp == NULL:
+                            with gil:
+                                raise MemoryError("route timers")
+                    self.rexp[r] = self.stamp + ttl[i] if self.stamp + ttl[i] else 1
+                    self.heap_push(self.rexp[r], r)
+                elif self.rexp != NULL:
+                    self.rexp[r] = 0
         return 0, -1
 
     def bulk_delete(self, uint32_t ent, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
@@ -3162,6 +3417,8 @@ cdef class EntityCore:
             _raise_status(st, f"{dest!r}: destination differs from the route's")
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_apply(self.core.h_route(rslot), time_to_live, route_list)
+        elif self.core.rexp != NULL:
+            self.core.rexp[rslot] = 0              # INFINITE: an update disarms the timer
         if self.core.signal_mask:
             self._signal()
         if return_handle:
@@ -3172,7 +3429,9 @@ cdef class EntityCore:
         return None, out
 
     def _extras_check(self, time_to_live, route_list):
-        raise _errors.NotSupported("route aging and route lists are not available in this build")
+        """Validate TimeToLive / RouteListHandle before the table changes (the
+        facade implements it)."""
+        raise _errors.NotSupported("route aging and route lists need rtmcore.Entity")
 
     def _extras_apply(self, route, time_to_live, route_list):
         pass

@@ -30,6 +30,7 @@ import numpy as np
 from . import constants as C
 from . import errors as E
 from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo
+from .clock import VirtualClock, _TimerThread
 
 __all__ = [
     "RoutingTableManager", "Entity", "EntityInfo", "RegnProfile", "NextHopInfo", "DestInfo",
@@ -658,7 +659,7 @@ class Entity(EntityCore):
 
     def add_routes(self, addresses, lengths=None, *, neighbour=0, next_hop=0, metric=0,
                    preference=0, views=C.RTM_VIEW_MASK_UCAST, flags=0, entity_specific_info=0,
-                   change_flags: int = 0) -> np.ndarray:
+                   change_flags: int = 0, time_to_live=C.INFINITE) -> np.ndarray:
         """Add or update many routes in one call (the bulk ``add_route_to_dest``).
 
         Parameters
@@ -673,6 +674,9 @@ class Entity(EntityCore):
             Next-hop handles of this entity (0 = none).
         metric, preference, views, flags, entity_specific_info : scalar or array
             Route fields, broadcast to N.
+        time_to_live : int or array
+            Milliseconds until each route expires (``INFINITE``: never; an
+            update with ``INFINITE`` disarms the timer), O(log n) per route.
         change_flags : int
             Input flags for every row: 0, ``RTM_ROUTE_CHANGE_NEW`` or
             ``RTM_ROUTE_CHANGE_FIRST`` (identity rule of ``add_route_to_dest``).
@@ -700,9 +704,10 @@ class Entity(EntityCore):
             self._col(views, n, np.uint32, "views"),
             self._col(flags, n, np.uint16, "flags"),
             self._col(entity_specific_info, n, np.uint64, "entity_specific_info"),
-            change_flags, out)
+            change_flags, out, self._col(time_to_live, n, np.uint32, "time_to_live"))
         if st:
             raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
+        self.manager._timers_armed()
         self.manager._dispatch()
         return out
 
@@ -745,6 +750,82 @@ class Entity(EntityCore):
             nodes = np.empty(n, np.uint32)
             self.core.bulk_lookup(self.v6, hi, lo, int(view), nodes)
         return self._gather(nodes, int(view))
+
+    # -- route aging and route lists on add (spec 1.10, 1.13) -------------------------
+    def _extras_check(self, time_to_live, route_list) -> None:
+        if not isinstance(time_to_live, (int, np.integer)) or not 0 <= time_to_live <= C.INFINITE:
+            raise E.InvalidParameter(f"time_to_live {time_to_live!r}: milliseconds, or INFINITE")
+        if route_list is not None and route_list != 0:
+            self.core.list_check(route_list, self.slot)
+
+    def _extras_apply(self, route: int, time_to_live, route_list) -> None:
+        r = self.core.route_check(route)
+        self.core.arm(r, int(time_to_live))
+        if time_to_live != C.INFINITE:
+            self.manager._timers_armed()
+        if route_list is not None and route_list != 0:
+            self.core.list_insert(self.core.list_check(route_list, self.slot),
+                                  np.array([r], np.uint32))
+
+    def get_route_expiry(self, route: int) -> int | None:
+        """When the route expires (ms of the manager clock), or None."""
+        return self.core.expiry_of(self.core.route_check(int(route)))
+
+    # -- client route lists (spec 1.13) ------------------------------------------------
+    def create_route_list(self) -> int:
+        """A new, empty list of the caller's routes (``RtmCreateRouteList``)."""
+        self._live()
+        return self.core.list_create(self.slot)
+
+    def insert_in_route_list(self, route_list: int | None, routes: Iterable[int]) -> None:
+        """Move routes into ``route_list`` (out of any list they were in); with
+        ``route_list`` None, take them out of their lists
+        (``RtmInsertInRouteList``).  Routes of another entity: ``AccessDenied``
+        (U40).  The caller keeps its handle references."""
+        self._live()
+        i = self.core.list_check(route_list, self.slot) if route_list else 0
+        slots = []
+        for h in _handles(routes):
+            r = self.core.route_check(h)
+            if self.core.route_owner(r) != self.slot:
+                raise E.AccessDenied("a route of another entity cannot go into a route list")
+            if self.core.route_state(r) != C.RTM_ROUTE_STATE_CREATED:
+                raise E.NotFound("the route was deleted")
+            slots.append(r)
+        self.core.list_insert(i, np.asarray(slots, np.uint32))
+
+    def create_route_list_enum(self, route_list: int) -> int:
+        """Start an enumeration of a route list (``RtmCreateRouteListEnum``).
+
+        It walks the routes in the list when the enumeration is created, in
+        list order, skipping routes that have left the list since (so routes
+        may be moved out of the list while it is enumerated, decision U21)."""
+        self._live()
+        i = self.core.list_check(route_list, self.slot)
+        return self.manager._new_enum(_EnumState(self, "list", list_index=i,
+                                                 routes=self.core.list_snapshot(i), pos=0,
+                                                 list_handle=int(route_list)))
+
+    def get_list_enum_routes(self, enum: int, num_routes: int | None = None) -> list[int]:
+        """The next routes of a route-list enumeration (``RtmGetListEnumRoutes``),
+        referenced (:meth:`release_routes`); a short or empty batch is the end."""
+        self._live()
+        st = self._enum(enum, "list")
+        n = self._batch(num_routes)
+        out = []
+        while len(out) < n and st.pos < len(st.routes):
+            h = int(st.routes[st.pos])
+            st.pos += 1
+            r = self.core.route_slot_or_zero(h)
+            if r and self.core.list_member(r) == st.list_index:
+                out.append(h)
+        self.core.reference_handles(out)
+        return out
+
+    def delete_route_list(self, route_list: int) -> None:
+        """Empty a route list (its routes stay) and free it (``RtmDeleteRouteList``)."""
+        self._live()
+        self.core.list_delete(self.core.list_check(route_list, self.slot))
 
     # -- enumerations (spec 1.12, 2.8) ------------------------------------------------
     def _range_start(self, enum_flags: int, net_address):
@@ -1120,6 +1201,13 @@ class RoutingTableManager:
         ``MaxHandlesInEnum`` (default 256).
     max_notifications : int
         Change-notification registrations at most (1..32, default 16).
+    clock : VirtualClock, optional
+        Where time comes from (route aging, ``last_changed``).  Default: the
+        wall clock, with a background thread firing expiries when due.
+
+    Locking: every call holds the manager's lock (re-entrant per thread), so
+    a manager may be shared by threads; bulk calls keep it while they run
+    without the GIL, and callbacks run with it held by the calling thread.
 
     Examples
     --------
@@ -1137,7 +1225,7 @@ class RoutingTableManager:
     def __init__(self, instance_id: int = 0, *, views: int = C.DEFAULT_VIEWS,
                  max_next_hops_in_route: int = C.DEFAULT_MAX_NEXT_HOPS_IN_ROUTE,
                  max_handles_in_enum: int = C.DEFAULT_MAX_HANDLES_IN_ENUM,
-                 max_notifications: int = C.DEFAULT_MAX_NOTIFICATIONS):
+                 max_notifications: int = C.DEFAULT_MAX_NOTIFICATIONS, clock=None):
         if not 0 <= instance_id <= 0xFFFF:
             raise E.BadConfiguration("instance_id must fit in 16 bits")
         if not 1 <= max_handles_in_enum <= 1 << 20:
@@ -1149,6 +1237,10 @@ class RoutingTableManager:
         self._notify: dict[int, tuple] = {}      # registration -> (handle, entity, context)
         self._enums: dict[int, _EnumState] = {}   # enumeration handle -> state
         self._enum_seq = 0
+        self.clock = clock
+        self._timer_thread = None
+        if clock is not None:
+            clock._attach(self)
         self._dispatching = False
 
     @property
@@ -1208,10 +1300,65 @@ class RoutingTableManager:
             self._notify.pop(g, None)
         for h in [h for h, st in self._enums.items() if st.owner is ent]:
             del self._enums[h]
+        for i in self._core.list_entity_lists(ent.slot):
+            self._core.list_delete(i)
         self._core.ent_deregister(ent.slot)
         del self._entities[ent.slot]
         self._broadcast(ent, C.RTM_ENTITY_DEREGISTERED)
         self._dispatch()
+
+    def _next_timer(self):
+        with self._core:
+            return self._core.next_expiry()
+
+    def _timers_armed(self) -> None:
+        """A TTL was armed: on the wall clock, make sure the timer thread runs."""
+        if self.clock is None:
+            if self._timer_thread is None or not self._timer_thread.is_alive():
+                self._timer_thread = _TimerThread(self)
+                self._timer_thread.start()
+            else:
+                self._timer_thread.wake.set()
+
+    @_locked_manager
+    def process_timers(self) -> int:
+        """Fire every route expiry due now (spec 1.10); returns how many fired.
+
+        The owner's ``event_callback`` gets ``RTM_ROUTE_EXPIRED`` with a route
+        handle holding a reference and a ``RouteInfo`` copy.  If it returns
+        ``ERROR_NOT_SUPPORTED`` (50) the route is deleted (and the reference
+        consumed); any other value means handled: the route stays and the
+        callee owns the reference.  An owner without a callback has its route
+        deleted (U16).  A callback that raises counts as handled: its route
+        stays, its reference is released, and the first exception is raised
+        here once every due expiry has been processed.
+        """
+        fired = 0
+        error = None
+        for _, r in self._core.pop_expired(self._core.clock_now()):
+            owner = self._entities.get(self._core.route_owner(r))
+            h = self._core.route_handle(r)
+            self._core.reference_handles([h])
+            fired += 1
+            cb = owner.event_callback if owner is not None else None
+            verdict = E.ERROR_NOT_SUPPORTED
+            if cb is not None:
+                try:
+                    info = owner._route_info(r, False)
+                    verdict = cb(owner.handle, C.RTM_ROUTE_EXPIRED, h, info)
+                except Exception as exc:  # noqa: BLE001 - re-raised below
+                    error = error or exc
+                    self._core.release_handles([h])
+                    continue
+            if verdict == E.ERROR_NOT_SUPPORTED:
+                if self._core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
+                    owner.delete_route_to_dest(h)
+                else:
+                    self._core.release_handles([h])
+        self._dispatch()
+        if error is not None:
+            raise error
+        return fired
 
     def _new_enum(self, st: _EnumState) -> int:
         """Handle of a new enumeration: kind 5, this manager's tag, a serial."""
