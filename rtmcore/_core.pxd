@@ -44,6 +44,9 @@ cdef enum:
 cdef enum:
     RI_USED = 0x01            # slot allocated
     RI_DESTREF = 0x02         # deleted-but-referenced: holds one reference on its dest
+    RI_HELD = 0x04            # a hold-down route of its destination (kept until the hold ends)
+    TIMER_ROUTE = 0
+    TIMER_HOLD = 1
 
 cdef struct Node:
     uint64_t hi               # prefix bits 127..64 (IPv4: address << 32), host bits 0
@@ -127,11 +130,21 @@ cdef struct RouteList:
     uint16_t gen              # bumped when the list is deleted
     uint8_t used
 
+cdef enum:
+    HOLD_VIEWS = 8            # views (by index) a hold-down record covers
+
+cdef struct HoldRec:
+    uint64_t expiry           # when the hold routes are dropped (ms); 0 = no hold route
+    uint32_t hold_time        # ms: the largest HoldTime requested (U14)
+    uint32_t views            # held views (mask of view ids)
+    uint32_t route[HOLD_VIEWS] # hold route per view index; 0 = none
+    uint32_t dest             # the destination; 0 on the free list (next free in hold_time)
+
 cdef struct TimerEnt:
     uint64_t t                # expiry time, ms of the manager clock
     uint32_t r                # route slot
     uint16_t gen              # the route's generation when armed (a freed slot is stale)
-    uint16_t pad
+    uint16_t kind             # TIMER_ROUTE (r = route) or TIMER_HOLD (r = destination node)
 
 cdef struct RouteSpec:
     uint64_t info

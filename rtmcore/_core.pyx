@@ -570,6 +570,10 @@ cdef class Core:
     cdef uint32_t* rl_of                  # [route] list index + 1; 0 = in no list
     cdef uint32_t* rl_prev
     cdef uint32_t* rl_next
+    # hold-down (spec 1.9): per node its hold record (0 = none), lazily
+    cdef uint32_t* hold_of
+    cdef HoldRec* holds
+    cdef uint32_t n_holds, holds_cap, holds_free
     # route aging (spec 1.10): per route its expiry, and a min-heap of timers
     cdef uint64_t* rexp                   # [route] expiry ms; 0 = never (NULL until a TTL)
     cdef TimerEnt* heap
@@ -656,6 +660,8 @@ cdef class Core:
         free(self.rl_next)
         free(self.rexp)
         free(self.heap)
+        free(self.hold_of)
+        free(self.holds)
         free(self.nodes)
         free(self.best)
         free(self.routes)
@@ -713,6 +719,9 @@ cdef class Core:
                                            "trie nodes")
             self.best = <Best*>grow_block(self.best, self.n_cap, cap, self.nv * sizeof(Best),
                                           "trie nodes")
+            if self.hold_of != NULL:
+                self.hold_of = <uint32_t*>grow_block(self.hold_of, self.n_cap, cap,
+                                                     sizeof(uint32_t), "trie nodes")
             if self.pmask != NULL:
                 self.pmask = <uint32_t*>grow_block(self.pmask, self.n_cap, cap,
                                                    sizeof(uint32_t), "trie nodes")
@@ -784,6 +793,8 @@ cdef class Core:
         if self.pmask != NULL:
             self.pmask[x] = 0
             self.mmask[x] = 0
+        if self.hold_of != NULL:
+            self.hold_of[x] = 0
         self.nodes[x].gen = gen
         self.nodes[x].flags = NF_USED
         return x
@@ -1211,8 +1222,11 @@ cdef class Core:
         cdef Node* n = &self.nodes[d]
         cdef uint32_t p
         cdef int v6
-        if n.routes or n.refcnt or (n.flags & NF_HELD) or not (n.flags & NF_DEST):
+        if n.routes or n.refcnt or not (n.flags & NF_DEST) or self.holding(d):
             return
+        if self.hold_of != NULL and self.hold_of[d]:
+            self.hold_free(self.hold_of[d])
+            self.hold_of[d] = 0
         v6 = (n.flags & NF_V6) != 0
         self.hash_delete(d)
         self.n_dests[v6] -= 1
@@ -1259,8 +1273,10 @@ cdef class Core:
     cdef inline bint dest_visible(self, uint32_t d, uint32_t views) noexcept nogil:
         """U7/U33: a destination with routes counts; with views != 0 it must
         belong to one of them."""
-        if not (self.nodes[d].flags & NF_DEST) or self.nodes[d].routes == 0:
+        if not (self.nodes[d].flags & NF_DEST):
             return 0
+        if self.nodes[d].routes == 0:
+            return views == 0 and self.holding(d)   # hold-only: seen with mask 0 only
         if views == 0:
             return 1
         return (self.dest_views(d) & views) != 0
@@ -1631,17 +1647,131 @@ cdef class Core:
             self.rexp[r] = 0                    # and its timer
         cflags_out[0] = self.dest_reselect(d, r, 0, 0, self.routes[r].views)
         self.nodes[d].last_changed = self.stamp
-        if self.routes[r].refcnt == 0:
+        if self.hold_of != NULL and self.hold_of[d]:
+            self.hold_capture(d, r)
+        if self.routes[r].refcnt == 0 and not (self.routes[r].iflags & RI_HELD):
             self.route_free(r)
-        else:
+        elif not (self.routes[r].iflags & RI_DESTREF):
             self.routes[r].iflags |= RI_DESTREF
             self.nodes[d].refcnt += 1
         return NO_ERROR
 
+    # -- hold-down (spec 1.9) ---------------------------------------------------------------
+    cdef inline bint holding(self, uint32_t d) noexcept nogil:
+        """The destination has a hold-down route in some view."""
+        return self.hold_of != NULL and self.hold_of[d] != 0 \
+            and self.holds[self.hold_of[d]].expiry != 0
+
+    cdef int hold_capture(self, uint32_t d, uint32_t r) except -1 nogil:
+        """Route r was just deleted from held destination d: in every held view
+        where it was the last route, it becomes the hold route (replacing an
+        earlier one, U15), and the hold timer (re)starts."""
+        cdef HoldRec* h = &self.holds[self.hold_of[d]]
+        cdef int i
+        cdef uint32_t vbit, old
+        cdef bint captured = 0
+        for i in range(min(self.nv, HOLD_VIEWS)):
+            vbit = 1u << self.view_id[i]
+            if not (h.views & vbit) or not (self.routes[r].views & vbit) \
+                    or self.best[<size_t>d * self.nv + i].route:
+                continue
+            old = h.route[i]
+            h.route[i] = r
+            captured = 1
+            if old and old != r:
+                self.hold_drop(d, old)
+        if captured:
+            self.routes[r].iflags |= RI_HELD
+            h = &self.holds[self.hold_of[d]]
+            h.expiry = self.stamp + h.hold_time
+            self.timer_push(h.expiry, d, TIMER_HOLD, self.nodes[d].gen)
+        return 0
+
+    cdef void hold_drop(self, uint32_t d, uint32_t r) noexcept nogil:
+        """r is no longer a hold route of d in some view: free it if it is in
+        none and unreferenced."""
+        cdef HoldRec* h = &self.holds[self.hold_of[d]]
+        cdef int i
+        for i in range(HOLD_VIEWS):
+            if h.route[i] == r:
+                return
+        self.routes[r].iflags &= ~RI_HELD
+        if self.routes[r].refcnt == 0:
+            self.route_free(r)
+
+    cdef int hold_end(self, uint32_t d) except -1 nogil:
+        """The hold time of d ran out: drop its hold routes (an ALL change in
+        the held views, U15) and free d if nothing else keeps it."""
+        cdef uint32_t hi_ = self.hold_of[d], r, views
+        cdef int i
+        views = self.holds[hi_].views
+        self.holds[hi_].expiry = 0
+        self.nodes[d].refcnt += 1               # keep d while its hold routes go
+        for i in range(HOLD_VIEWS):
+            r = self.holds[hi_].route[i]
+            if r:
+                self.holds[hi_].route[i] = 0
+                self.hold_drop(d, r)
+        self.nodes[d].last_changed = self.stamp
+        if self.regs_active:
+            self.notify(d, views, 0, 0)
+        self.nodes[d].refcnt -= 1
+        self.dest_maybe_free(d)
+        return 0
+
+    cdef void hold_free(self, uint32_t i) noexcept nogil:
+        self.holds[i].dest = 0
+        self.holds[i].hold_time = self.holds_free
+        self.holds_free = i
+
+    def hold_mark(self, uint32_t d, uint32_t views, uint32_t hold_time):
+        """RtmHoldDestination on validated arguments (views clipped, > 0)."""
+        cdef uint32_t i
+        cdef void* p
+        if self.hold_of == NULL:
+            self.hold_of = <uint32_t*>calloc(self.n_cap, sizeof(uint32_t))
+            if self.hold_of == NULL:
+                raise MemoryError("hold-down")
+        i = self.hold_of[d]
+        if i == 0:
+            i = self.holds_free
+            if i:
+                self.holds_free = self.holds[i].hold_time
+            else:
+                if self.n_holds + 1 >= self.holds_cap:
+                    p = grow_block(self.holds, self.holds_cap,
+                                   grown_cap(self.holds_cap, self.n_holds + 2, 16),
+                                   sizeof(HoldRec), "hold-down records")
+                    self.holds = <HoldRec*>p
+                    self.holds_cap = <uint32_t>grown_cap(self.holds_cap, self.n_holds + 2, 16)
+                self.n_holds += 1
+                i = self.n_holds
+            memset(&self.holds[i], 0, sizeof(HoldRec))
+            self.holds[i].dest = d
+            self.hold_of[d] = i
+        self.holds[i].views |= views
+        if hold_time > self.holds[i].hold_time:
+            self.holds[i].hold_time = hold_time
+        self.nodes[d].flags |= NF_HELD
+
+    def hold_info(self, uint32_t d):
+        """(held views, hold time, expiry or 0, hold route handles per view index)."""
+        if self.hold_of == NULL or self.hold_of[d] == 0:
+            return (0, 0, 0, ())
+        cdef HoldRec* h = &self.holds[self.hold_of[d]]
+        return (h.views, h.hold_time, h.expiry,
+                tuple([self.h_route(h.route[i]) if h.route[i] else 0 for i in range(self.nv)]))
+
+    cdef inline uint32_t hold_route(self, uint32_t d, int i) noexcept nogil:
+        if self.hold_of == NULL or self.hold_of[d] == 0 or i >= HOLD_VIEWS:
+            return 0
+        return self.holds[self.hold_of[d]].route[i]
+
     cdef void route_release(self, uint32_t r) noexcept nogil:
         if self.routes[r].refcnt:
             self.routes[r].refcnt -= 1
-        if self.routes[r].refcnt == 0 and self.routes[r].state == ROUTE_STATE_DELETED:
+        if self.routes[r].refcnt == 0 and self.routes[r].state == ROUTE_STATE_DELETED \
+                and not (self.routes[r].iflags & RI_HELD):
             self.route_free(r)
 
     cdef void dest_release(self, uint32_t d) noexcept nogil:
@@ -2149,7 +2279,7 @@ cdef class Core:
         ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
         With ``take_refs`` each returned handle gains a reference."""
         cdef Node* n = &self.nodes[d]
-        cdef uint32_t r, best, vbit, cnt
+        cdef uint32_t r, best, vbit, cnt, held
         cdef int i
         vis = []
         if views == 0xFFFFFFFFU:
@@ -2171,9 +2301,13 @@ cdef class Core:
             if take_refs and best:
                 self.take_ref(KIND_ROUTE, best)
                 self.take_ref(KIND_ENTITY, self.routes[best].owner)
+            held = self.hold_route(d, i)
+            if take_refs and held:
+                self.take_ref(KIND_ROUTE, held)
             vis.append((self.view_id[i], cnt, self.h_route(best),
                         self.h_ent(self.routes[best].owner) if best else 0,
-                        self.routes[best].flags if best else 0, 0))
+                        self.routes[best].flags if best else 0,
+                        self.h_route(held) if held else 0))
         if take_refs:
             self.take_ref(KIND_DEST, d)
         n = &self.nodes[d]
@@ -2359,8 +2493,8 @@ cdef class Core:
                         bool(self.best[<size_t>x * self.nv + i].route), f"dest {x}: view flag"
                 assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
                                       self.nodes[x].plen) == x, f"node {x}: not in hash"
-                assert self.nodes[x].routes or self.nodes[x].refcnt or \
-                    (self.nodes[x].flags & NF_HELD), f"dest {x}: empty and unreferenced"
+                assert self.nodes[x].routes or self.nodes[x].refcnt or self.holding(x), \
+                    f"dest {x}: empty and unreferenced"
                 prev = 0
                 r = self.nodes[x].routes
                 while r:
@@ -2494,6 +2628,9 @@ cdef class Core:
 
     # -- route aging (spec 1.10) -------------------------------------------------------------
     cdef int heap_push(self, uint64_t t, uint32_t r) except -1 nogil:
+        return self.timer_push(t, r, TIMER_ROUTE, self.routes[r].gen)
+
+    cdef int timer_push(self, uint64_t t, uint32_t r, uint16_t kind, uint16_t gen) except -1 nogil:
         cdef size_t i, p
         cdef TimerEnt e
         cdef void* q
@@ -2506,7 +2643,8 @@ cdef class Core:
             self.heap_cap = grown_cap(self.heap_cap, self.heap_n + 1, 1024)
         e.t = t
         e.r = r
-        e.gen = self.routes[r].gen
+        e.gen = gen
+        e.kind = kind
         i = self.heap_n
         self.heap_n += 1
         while i:
@@ -2536,7 +2674,11 @@ cdef class Core:
             self.heap[i] = last
 
     cdef inline bint timer_live(self, TimerEnt* e) noexcept nogil:
-        """A heap entry still stands for its route's current expiry."""
+        """A heap entry still stands for its route's (or hold's) current expiry."""
+        if e.kind == TIMER_HOLD:
+            return self.nodes[e.r].gen == e.gen and (self.nodes[e.r].flags & NF_DEST) \
+                and self.hold_of != NULL and self.hold_of[e.r] \
+                and self.holds[self.hold_of[e.r]].expiry == e.t
         return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
             and self.routes[e.r].state == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t
 
@@ -2561,6 +2703,8 @@ cdef class Core:
 
     def next_expiry(self):
         """Time of the earliest live timer (ms), or None; drops stale entries."""
+        if self.rexp == NULL and self.hold_of == NULL:
+            return None
         while self.heap_n and not self.timer_live(&self.heap[0]):
             self.heap_pop()
         return self.heap[0].t if self.heap_n else None
@@ -2568,6 +2712,7 @@ cdef class Core:
     def pop_expired(self, uint64_t now):
         """The routes whose timer is due at ``now``: a list of (time, slot) in
         time order; their timers are disarmed."""
+        cdef TimerEnt e
         out = []
         while self.heap_n:
             if not self.timer_live(&self.heap[0]):
@@ -2575,9 +2720,14 @@ cdef class Core:
                 continue
             if self.heap[0].t > now:
                 break
-            out.append((self.heap[0].t, self.heap[0].r))
-            self.rexp[self.heap[0].r] = 0
+            e = self.heap[0]
             self.heap_pop()
+            if e.kind == TIMER_HOLD:
+                self.stamp = e.t
+                self.hold_end(e.r)            # no callback: handled here, in time order
+            else:
+                out.append((e.t, e.r))
+                self.rexp[e.r] = 0
         return out
 
     def expiry_of(self, uint32_t r):

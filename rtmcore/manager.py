@@ -771,6 +771,28 @@ class Entity(EntityCore):
         """When the route expires (ms of the manager clock), or None."""
         return self.core.expiry_of(self.core.route_check(int(route)))
 
+    # -- hold-down (spec 1.9) ---------------------------------------------------------
+    def hold_destination(self, dest: int, target_views: int = C.RTM_VIEW_MASK_ALL,
+                         hold_time: int = 0) -> None:
+        """Mark a destination for hold-down (``RtmHoldDestination``).
+
+        From then on, when the last route of the destination in one of
+        ``target_views`` is deleted, it becomes that view's hold route
+        (``DestViewInfo.hold_route``, state DELETED) instead of vanishing, for
+        the destination's hold time: the largest ``hold_time`` (ms) requested
+        on it, counted from the hold route's creation, the same for every view
+        (U14).  New routes are used normally meanwhile.  Hold routes and
+        destinations with only hold routes are seen only with view mask 0.
+        When the time is up the hold routes go (an ``RTM_CHANGE_TYPE_ALL``
+        change).  ``hold_time`` 0 raises ``InvalidParameter``.
+        """
+        self._live()
+        if not isinstance(hold_time, (int, np.integer)) or not 0 < hold_time <= 0xFFFFFFFF:
+            raise E.InvalidParameter("hold_time must be 1..2**32-1 ms")
+        views = self._views(target_views) or self.core.views_mask
+        self.core.hold_mark(self.core.dest_check(int(dest)), views, int(hold_time))
+        self.manager._timers_armed()
+
     # -- client route lists (spec 1.13) ------------------------------------------------
     def create_route_list(self) -> int:
         """A new, empty list of the caller's routes (``RtmCreateRouteList``)."""
@@ -958,7 +980,12 @@ class Entity(EntityCore):
                 d = nodes[0] if nodes else 0
             if not d:
                 break
-            for r in self.core.dest_routes(d):
+            routes = self.core.dest_routes(d)
+            if not st.views:      # view mask 0: hold routes too (spec 1.7)
+                held = [self.core.route_check(h) for h in dict.fromkeys(self.core.hold_info(d)[3])
+                        if h]
+                routes += [r for r in held if r not in routes]
+            for r in routes:
                 ri = self._route_info(r, False)
                 if st.views and not ri.belongs_to_views & st.views:
                     continue
