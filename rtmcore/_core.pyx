@@ -575,7 +575,7 @@ cdef class Core:
     cdef HoldRec* holds
     cdef uint32_t n_holds, holds_cap, holds_free
     # route aging (spec 1.10): per route its expiry, and a min-heap of timers
-    cdef uint64_t* rexp                   # [route] expiry ms; 0 = never (NULL until a TTL)
+    cdef uint64_t* rexp                   # [route] expiry ms + 1; 0 = never (NULL until a TTL)
     cdef TimerEnt* heap
     cdef size_t heap_n, heap_cap
     # the manager lock: re-entrant for its owner thread; held by every API call
@@ -2680,7 +2680,7 @@ cdef class Core:
                 and self.hold_of != NULL and self.hold_of[e.r] \
                 and self.holds[self.hold_of[e.r]].expiry == e.t
         return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
-            and self.routes[e.r].state == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t
+            and self.routes[e.r].state == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t + 1
 
     def arm(self, uint32_t r, uint64_t ttl_ms):
         """(Re)arm route r's time to live; 0xFFFFFFFF = never.  O(log n); a
@@ -2696,9 +2696,7 @@ cdef class Core:
             self.rexp[r] = 0
             return
         t = self.now() + ttl_ms
-        if t == 0:
-            t = 1
-        self.rexp[r] = t
+        self.rexp[r] = t + 1
         self.heap_push(t, r)
 
     def next_expiry(self):
@@ -2734,7 +2732,7 @@ cdef class Core:
         """Route r's expiry time (ms), or None if it never expires."""
         if self.rexp == NULL or self.rexp[r] == 0:
             return None
-        return self.rexp[r]
+        return self.rexp[r] - 1
 
     def clock_now(self):
         return self.now()
@@ -3045,8 +3043,8 @@ cdef class Core:
                         if self.rexp == NULL:
                             with gil:
                                 raise MemoryError("route timers")
-                    self.rexp[r] = self.stamp + ttl[i] if self.stamp + ttl[i] else 1
-                    self.heap_push(self.rexp[r], r)
+                    self.rexp[r] = self.stamp + ttl[i] + 1
+                    self.heap_push(self.stamp + ttl[i], r)
                 elif self.rexp != NULL:
                     self.rexp[r] = 0
         return 0, -1

@@ -52,10 +52,13 @@ class VirtualClock:
 
     def advance(self, ms: int) -> None:
         """Move the clock forward by ``ms`` and fire, in time order across every
-        manager on this clock, each expiry that falls due (each at its time)."""
+        manager on this clock, each expiry that falls due (each at its time).
+        If callbacks raise, the whole window is still processed and the first
+        exception is raised at the end."""
         if ms < 0:
             raise E.InvalidParameter("time only moves forward")
         target = self._now + int(ms)
+        error = None
         while True:
             due = []
             for m in list(self._managers):
@@ -68,10 +71,15 @@ class VirtualClock:
             self._now = max(self._now, t)
             for other in list(self._managers):
                 other._core.set_virtual_time(self._now)
-            m.process_timers()
+            try:
+                m.process_timers()
+            except Exception as exc:  # noqa: BLE001 - the window is finished first
+                error = error or exc
         self._now = target
         for m in list(self._managers):
             m._core.set_virtual_time(target)
+        if error is not None:
+            raise error
 
     def advance_to(self, ms: int) -> None:
         """Advance to the absolute time ``ms``."""

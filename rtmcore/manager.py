@@ -835,6 +835,10 @@ class Entity(EntityCore):
         st = self._enum(enum, "list")
         n = self._batch(num_routes)
         out = []
+        try:
+            self.core.list_check(st.list_handle, self.slot)
+        except E.InvalidHandle:
+            return out                            # the list was deleted: nothing more
         while len(out) < n and st.pos < len(st.routes):
             h = int(st.routes[st.pos])
             st.pos += 1
@@ -1377,11 +1381,10 @@ class RoutingTableManager:
                     error = error or exc
                     self._core.release_handles([h])
                     continue
-            if verdict == E.ERROR_NOT_SUPPORTED:
-                if self._core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
-                    owner.delete_route_to_dest(h)
-                else:
-                    self._core.release_handles([h])
+            if verdict == E.ERROR_NOT_SUPPORTED and \
+                    self._core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
+                owner.delete_route_to_dest(h)     # consumes the reference handed out
+            # (a callback that deleted the route itself consumed that reference)
         self._dispatch()
         if error is not None:
             raise error
