@@ -115,12 +115,14 @@ cdef struct NotifyReg:
     size_t tail
     size_t cap
     size_t n_pending          # destinations pending (pending bit set) on this registration
+    size_t n_stale            # queue entries of ignored destinations (stale bit set)
     uint32_t views            # target views (clipped to the supported ones)
     uint32_t types            # RTM_CHANGE_TYPE_* bits
     uint32_t only_marked      # RTM_NOTIFY_ONLY_MARKED_DESTS given
     uint16_t owner            # entity slot
     uint16_t gen              # bumped when the registration ends
     uint8_t used
+    uint8_t v6                # the family of the owner's table
 
 cdef struct RouteList:
     uint32_t head             # first route (insertion order); 0 = empty

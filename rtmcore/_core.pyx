@@ -562,6 +562,7 @@ cdef class Core:
     cdef uint32_t regs_active             # bit g: registration g is live
     cdef uint32_t* pmask                  # [node] pending bits
     cdef uint32_t* mmask                  # [node] mark bits
+    cdef uint32_t* smask                  # [node] stale bits: an ignored entry is still queued
     cdef uint32_t signal_mask             # registrations whose queue became non-empty
     # client route lists (spec 1.13): per route its list and neighbours in it;
     # the arrays exist once the first list does
@@ -654,6 +655,7 @@ cdef class Core:
             free(self.regs[g].q)
         free(self.pmask)
         free(self.mmask)
+        free(self.smask)
         free(self.lists)
         free(self.rl_of)
         free(self.rl_prev)
@@ -727,6 +729,8 @@ cdef class Core:
                                                    sizeof(uint32_t), "trie nodes")
                 self.mmask = <uint32_t*>grow_block(self.mmask, self.n_cap, cap,
                                                    sizeof(uint32_t), "trie nodes")
+                self.smask = <uint32_t*>grow_block(self.smask, self.n_cap, cap,
+                                                   sizeof(uint32_t), "trie nodes")
             self.n_cap = <uint32_t>cap
         return 0
 
@@ -793,6 +797,7 @@ cdef class Core:
         if self.pmask != NULL:
             self.pmask[x] = 0
             self.mmask[x] = 0
+            self.smask[x] = 0
         if self.hold_of != NULL:
             self.hold_of[x] = 0
         self.nodes[x].gen = gen
@@ -1516,6 +1521,8 @@ cdef class Core:
             if not (self.regs_active & bit) or (self.pmask[d] & bit):
                 continue
             reg = &self.regs[g]
+            if reg.v6 != ((self.nodes[d].flags & NF_V6) != 0):
+                continue                        # another family's table
             hit = 0
             if reg.types & NOTIFY_ALL:
                 hit |= all_views
@@ -1527,6 +1534,8 @@ cdef class Core:
                 continue
             if reg.only_marked and not (self.mmask[d] & bit):
                 continue
+            if self.smask[d] & bit:
+                self.queue_compact(g)           # its ignored entry must not stand for it
             if reg.tail == reg.cap:
                 self.queue_grow(reg)
             reg.q[reg.tail] = d
@@ -1537,6 +1546,22 @@ cdef class Core:
                 self.signal_mask |= bit
             reg.n_pending += 1
         return 0
+
+    cdef void queue_compact(self, int g) noexcept nogil:
+        """Drop the entries of ignored destinations from registration g's queue."""
+        cdef NotifyReg* reg = &self.regs[g]
+        cdef uint32_t bit = 1u << g, d
+        cdef size_t i, k = 0
+        for i in range(reg.head, reg.tail):
+            d = reg.q[i]
+            if self.pmask[d] & bit:
+                reg.q[k] = d
+                k += 1
+            else:
+                self.smask[d] &= ~bit
+        reg.head = 0
+        reg.tail = k
+        reg.n_stale = 0
 
     cdef int queue_grow(self, NotifyReg* reg) except -1 nogil:
         """Make room at the tail: drop the retrieved head, or double."""
@@ -2834,16 +2859,19 @@ cdef class Core:
             nn = self.n_cap
             self.pmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
             self.mmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
-            if self.pmask == NULL or self.mmask == NULL:
+            self.smask = <uint32_t*>calloc(nn, sizeof(uint32_t))
+            if self.pmask == NULL or self.mmask == NULL or self.smask == NULL:
                 free(self.pmask)
                 free(self.mmask)
-                self.pmask = NULL
-                self.mmask = NULL
+                free(self.smask)
+                self.pmask = self.mmask = self.smask = NULL
                 raise MemoryError("change notification")
         self.regs[g].views = views
         self.regs[g].types = flags & (NOTIFY_ALL | NOTIFY_BEST | NOTIFY_FORWARDING)
         self.regs[g].only_marked = (flags & NOTIFY_ONLY_MARKED) != 0
         self.regs[g].owner = <uint16_t>ent
+        self.regs[g].v6 = self.ents[ent].v6
+        self.regs[g].n_stale = 0
         self.regs[g].head = 0
         self.regs[g].tail = 0
         self.regs[g].n_pending = 0
@@ -2874,9 +2902,10 @@ cdef class Core:
                 self.dest_release(d)
         for i in range(self.n_used):
             self.mmask[i] &= ~bit
+            self.smask[i] &= ~bit
         self.regs_active &= ~bit
         self.signal_mask &= ~bit
-        reg.head = reg.tail = reg.n_pending = 0
+        reg.head = reg.tail = reg.n_pending = reg.n_stale = 0
         reg.used = 0
         reg.gen += 1
 
@@ -2899,7 +2928,9 @@ cdef class Core:
             d = reg.q[reg.head]
             reg.head += 1
             if not (self.pmask[d] & bit):
-                continue                      # ignored since it was queued
+                self.smask[d] &= ~bit         # ignored since it was queued
+                reg.n_stale -= 1
+                continue
             self.pmask[d] &= ~bit
             reg.n_pending -= 1
             out.append(d)
@@ -2911,11 +2942,19 @@ cdef class Core:
         return self.regs[g].n_pending
 
     def notify_ignore(self, int g, uint32_t d):
+        """Drop d's pending change.  Its queue entry stays, marked stale; the
+        stale entries are compacted away when d is queued again or when they
+        outnumber the live ones (so ignoring never grows the queue)."""
         cdef uint32_t bit = 1u << g
+        cdef NotifyReg* reg = &self.regs[g]
         if self.pmask[d] & bit:
             self.pmask[d] &= ~bit
-            self.regs[g].n_pending -= 1
+            self.smask[d] |= bit
+            reg.n_pending -= 1
+            reg.n_stale += 1
             self.dest_release(d)
+            if reg.n_stale > reg.n_pending + 256:
+                self.queue_compact(g)
 
     def notify_status(self, int g, uint32_t d):
         return (self.pmask[d] >> g) & 1 == 1
@@ -2953,8 +2992,11 @@ cdef class Core:
                     self.pmask[d] &= ~bit
                     nv[k] = d
                     k += 1
+                else:
+                    self.smask[d] &= ~bit
             reg.head = reg.tail = 0
             reg.n_pending = 0
+            reg.n_stale = 0
         return nodes[:k]
 
     def best_routes(self, const uint32_t[::1] nodes, uint32_t view, uint64_t[::1] out):

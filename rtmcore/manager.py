@@ -343,7 +343,7 @@ class Entity(EntityCore):
         """Copy a next hop (``RtmGetNextHopInfo``); release with
         :meth:`release_next_hop_info`."""
         self._live()
-        s = self.core.nh_check(int(next_hop))
+        s = self.core.nh_check(next_hop)
         return self._nh_info(s, True)
 
     def _nh_info(self, s: int, refs: bool) -> NextHopInfo:
@@ -367,7 +367,7 @@ class Entity(EntityCore):
         they are updated (decision U37)."""
         self._live()
         if next_hop:
-            s = self.core.nh_check(int(next_hop))
+            s = self.core.nh_check(next_hop)
             if self.core.nh_owner(s) != self.slot:
                 raise E.AccessDenied("the next hop belongs to another entity")
             self.core.nh_delete(s)
@@ -390,7 +390,7 @@ class Entity(EntityCore):
         route info with :meth:`release_route_info`.
         """
         self._live()
-        r = self.core.route_check(int(route))
+        r = self.core.route_check(route)
         ri = self._route_info(r, True)
         return ri, self.core.dest_address(self.core.route_dest(r))
 
@@ -421,7 +421,7 @@ class Entity(EntityCore):
     def is_best_route(self, route: int) -> int:
         """Views in which the route is the best route (``RtmIsBestRoute``)."""
         self._live()
-        return self.core.route_best_views(self.core.route_check(int(route)))
+        return self.core.route_best_views(self.core.route_check(route))
 
     def reference_handles(self, handles: Iterable[int]) -> None:
         """One more reference on each handle (``RtmReferenceHandles``)."""
@@ -461,7 +461,7 @@ class Entity(EntityCore):
         :meth:`release_dest_info`."""
         self._live()
         views = self._views(target_views)
-        return self._dest_info(self.core.dest_check(int(dest)), views, protocol_id, True)
+        return self._dest_info(self.core.dest_check(dest), views, protocol_id, True)
 
     def release_dest_info(self, info: DestInfo) -> None:
         """Release the handles inside a destination info (``RtmReleaseDestInfo``)."""
@@ -512,7 +512,7 @@ class Entity(EntityCore):
         (``RtmGetLessSpecificDestination``); ``NotFound`` past the default route."""
         self._live()
         views = self._views(target_views)
-        d = self.core.dest_less_specific(self.core.dest_check(int(dest)), views)
+        d = self.core.dest_less_specific(self.core.dest_check(dest), views)
         if not d:
             raise E.NotFound("no less specific destination")
         return self._dest_info(d, views, protocol_id, True)
@@ -769,7 +769,7 @@ class Entity(EntityCore):
 
     def get_route_expiry(self, route: int) -> int | None:
         """When the route expires (ms of the manager clock), or None."""
-        return self.core.expiry_of(self.core.route_check(int(route)))
+        return self.core.expiry_of(self.core.route_check(route))
 
     # -- hold-down (spec 1.9) ---------------------------------------------------------
     def hold_destination(self, dest: int, target_views: int = C.RTM_VIEW_MASK_ALL,
@@ -790,7 +790,7 @@ class Entity(EntityCore):
         if not isinstance(hold_time, (int, np.integer)) or not 0 < hold_time <= 0xFFFFFFFF:
             raise E.InvalidParameter("hold_time must be 1..2**32-1 ms")
         views = self._views(target_views) or self.core.views_mask
-        self.core.hold_mark(self.core.dest_check(int(dest)), views, int(hold_time))
+        self.core.hold_mark(self.core.dest_check(dest), views, int(hold_time))
         self.manager._timers_armed()
 
     # -- client route lists (spec 1.13) ------------------------------------------------
@@ -949,7 +949,7 @@ class Entity(EntityCore):
         if matching_flags & ~C.RTM_MATCH_INTERFACE & C.RTM_MATCH_FULL and criteria_route is None:
             raise E.InvalidParameter("these matching flags need a criteria_route")
         if dest:
-            d = self.core.dest_check(int(dest))
+            d = self.core.dest_check(dest)
             _, h, l_, p = self.core.dest_key(d)
             cursor, rng = (h, l_, p), (h, l_, p)
             one = True
@@ -1140,7 +1140,7 @@ class Entity(EntityCore):
         a later change queues it again.  The handles are not consumed."""
         self._live()
         g = self.core.notify_check(notify, self.slot)
-        slots = [self.core.dest_check(int(h)) for h in _handles(dests)]
+        slots = [self.core.dest_check(h) for h in _handles(dests)]
         for d in slots:
             self.core.notify_ignore(g, d)
 
@@ -1149,7 +1149,7 @@ class Entity(EntityCore):
         registration (``RtmGetChangeStatus``)."""
         self._live()
         g = self.core.notify_check(notify, self.slot)
-        return self.core.notify_status(g, self.core.dest_check(int(dest)))
+        return self.core.notify_status(g, self.core.dest_check(dest))
 
     def mark_dest_for_change_notification(self, notify: int, dest: int,
                                           mark: bool = True) -> None:
@@ -1157,13 +1157,13 @@ class Entity(EntityCore):
         ``RTM_NOTIFY_ONLY_MARKED_DESTS`` (``RtmMarkDestForChangeNotification``)."""
         self._live()
         g = self.core.notify_check(notify, self.slot)
-        self.core.notify_mark(g, self.core.dest_check(int(dest)), bool(mark))
+        self.core.notify_mark(g, self.core.dest_check(dest), bool(mark))
 
     def is_marked_for_change_notification(self, notify: int, dest: int) -> bool:
         """``RtmIsMarkedForChangeNotification``."""
         self._live()
         g = self.core.notify_check(notify, self.slot)
-        return self.core.notify_is_marked(g, self.core.dest_check(int(dest)))
+        return self.core.notify_is_marked(g, self.core.dest_check(dest))
 
     def drain_changes(self, notify: int, view: int = C.RTM_VIEW_ID_UCAST) -> "ChangeColumns":
         """Take every pending change of a registration as NumPy columns, in one

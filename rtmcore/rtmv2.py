@@ -76,9 +76,9 @@ Where the Python signature differs from C
     wrong Python type (a string for a view mask, ...) raise ``TypeError``, as
     in any Python function: in C they would not compile.
 
-Only the functions the Pythonic API offers today are defined here; change
-notification, enumerations, route lists, hold-down, locks, entity methods and
-opaque pointers are not (yet).  The constants (:mod:`rtmcore.constants`), the
+Only the functions the Pythonic API offers today are defined here;
+enumerations, route lists, hold-down, locks, entity methods and opaque
+pointers are not (yet).  The constants (:mod:`rtmcore.constants`), the
 Win32 status codes (:mod:`rtmcore.errors`) and the address macros
 (:mod:`rtmcore.addr`) are re-exported, so ``from rtmcore.rtmv2 import *``
 gives a ported program every name it needs.
@@ -155,6 +155,9 @@ _FUNCTIONS = [
     "RtmGetDestInfo", "RtmReleaseDestInfo", "RtmReleaseDests", "RtmGetExactMatchDestination",
     "RtmGetMostSpecificDestination", "RtmGetLessSpecificDestination",
     "RtmReferenceHandles",
+    "RtmRegisterForChangeNotification", "RtmDeregisterFromChangeNotification",
+    "RtmGetChangedDests", "RtmReleaseChangedDests", "RtmIgnoreChangedDests",
+    "RtmGetChangeStatus", "RtmMarkDestForChangeNotification", "RtmIsMarkedForChangeNotification",
 ]
 
 __all__ = (_FUNCTIONS + ["NEW_HANDLE", "RoutingTableManager", "Entity", "EntityInfo",
@@ -723,6 +726,156 @@ def RtmGetLessSpecificDestination(rtm_reg_handle, dest_handle,
         ent = _entity(rtm_reg_handle)
         return NO_ERROR, ent.get_less_specific_destination(_handle(dest_handle), protocol_id,
                                                            target_views)
+    except Exception as exc:
+        return _status(exc), None
+
+
+# ---------------------------------------------------------------------------
+# 2.9 Change notification
+# ---------------------------------------------------------------------------
+def RtmRegisterForChangeNotification(rtm_reg_handle, target_views, notify_flags,
+                                     notify_context=None):
+    """``RtmRegisterForChangeNotification(RtmRegHandle, TargetViews, NotifyFlags,
+    NotifyContext, NotifyHandle [out])``.
+
+    ``notify_flags``: OR of ``RTM_CHANGE_TYPE_ALL`` / ``_BEST`` /
+    ``_FORWARDING``, optionally ``RTM_NOTIFY_ONLY_MARKED_DESTS``;
+    ``target_views`` 0 means every view.  ``notify_context`` (any object)
+    comes back as Context2 of every ``RTM_CHANGE_NOTIFICATION`` call of the
+    entity's event callback for this registration.  Returns ``(status,
+    notify_handle)``.  ``ERROR_NO_SYSTEM_RESOURCES`` past the manager's
+    ``max_notifications``, ``ERROR_NOT_SUPPORTED`` for an unsupported view,
+    ``ERROR_INVALID_PARAMETER`` for bad flags or a call from inside a
+    change-notification callback.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.register_for_change_notification(target_views, notify_flags,
+                                                              notify_context)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmDeregisterFromChangeNotification(rtm_reg_handle, notify_handle):
+    """``RtmDeregisterFromChangeNotification(RtmRegHandle, NotifyHandle)``.
+
+    Ends the registration (the handle is consumed); its pending changes and
+    marks are dropped.  Returns the status.
+    """
+    try:
+        _entity(rtm_reg_handle).deregister_from_change_notification(_handle(notify_handle))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetChangedDests(rtm_reg_handle, notify_handle, num_dests):
+    """``RtmGetChangedDests(RtmRegHandle, NotifyHandle, NumDests [in/out],
+    ChangedDests [out])``.
+
+    ``num_dests`` is the capacity (at most ``MaxHandlesInEnum``, else
+    ``ERROR_INVALID_PARAMETER``).  Takes up to that many changed
+    destinations off the registration's queue, oldest change first, with
+    their current information.  Returns ``(status, num_dests, dest_infos)``;
+    release the infos with ``RtmReleaseChangedDests`` (only).  The status is
+    ``NO_ERROR`` while changes remain queued and ``ERROR_NO_MORE_ITEMS``
+    once the queue is empty after this call, possibly together with a last
+    non-empty batch (spec 1.12): loop while the count is non-zero::
+
+        while True:
+            status, n, infos = RtmGetChangedDests(reg, notify, max_handles)
+            if n:
+                process(infos)
+                RtmReleaseChangedDests(reg, notify, n, infos)
+            if status != NO_ERROR:
+                break
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(notify_handle)
+        try:
+            cap = operator.index(num_dests)
+        except TypeError:
+            raise _E.InvalidParameter(f"capacity {num_dests!r} is not an integer") from None
+        infos = ent.get_changed_dests(h, cap)
+        left = ent.core.notify_pending(ent.core.notify_check(h, ent.slot))
+        return (NO_ERROR if left else ERROR_NO_MORE_ITEMS), len(infos), infos
+    except Exception as exc:
+        return _status(exc), num_dests, None
+
+
+def RtmReleaseChangedDests(rtm_reg_handle, notify_handle, num_dests, changed_dests):
+    """``RtmReleaseChangedDests(RtmRegHandle, NotifyHandle, NumDests, ChangedDests)``:
+    release the first ``num_dests`` infos from ``RtmGetChangedDests`` of that
+    registration.  Returns the status (``ERROR_INVALID_HANDLE`` for an info
+    of another registration or one already released).  All infos are checked
+    before any is released."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(notify_handle)
+        infos = _count(num_dests, changed_dests, "changed destination infos")
+        seen = set()
+        for info in infos:
+            if id(info) in seen:
+                raise _E.InvalidParameter("a destination info is listed twice")
+            seen.add(id(info))
+            if not isinstance(info, DestInfo) or not getattr(info, "_refs_held", False):
+                raise _E.InvalidHandle("not a changed-destination info holding references")
+        ent.release_changed_dests(h, infos)     # validates the handle even for no infos
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmIgnoreChangedDests(rtm_reg_handle, notify_handle, num_dests, changed_dests):
+    """``RtmIgnoreChangedDests(RtmRegHandle, NotifyHandle, NumDests, ChangedDests)``.
+
+    ``changed_dests`` are destination handles: the pending change of each is
+    dropped, so ``RtmGetChangedDests`` does not return it unless it changes
+    again.  The handles are not consumed (U39).  Returns the status.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(notify_handle)
+        ent.ignore_changed_dests(h, _handles(num_dests, changed_dests, "destination handles"))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetChangeStatus(rtm_reg_handle, notify_handle, dest_handle):
+    """``RtmGetChangeStatus(RtmRegHandle, NotifyHandle, DestHandle,
+    ChangeStatus [out])``.  Returns ``(status, change_status)``:
+    ``change_status`` is True while the destination has a change not yet
+    retrieved on this registration."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.get_change_status(_handle(notify_handle), _handle(dest_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmMarkDestForChangeNotification(rtm_reg_handle, notify_handle, dest_handle, mark_dest):
+    """``RtmMarkDestForChangeNotification(RtmRegHandle, NotifyHandle, DestHandle,
+    MarkDest)``: mark (True) or unmark (False) the destination for this
+    registration (matters with ``RTM_NOTIFY_ONLY_MARKED_DESTS``).  Returns
+    the status."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        ent.mark_dest_for_change_notification(_handle(notify_handle), _handle(dest_handle),
+                                              bool(mark_dest))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmIsMarkedForChangeNotification(rtm_reg_handle, notify_handle, dest_handle):
+    """``RtmIsMarkedForChangeNotification(RtmRegHandle, NotifyHandle, DestHandle,
+    DestMarked [out])``.  Returns ``(status, dest_marked)``."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.is_marked_for_change_notification(_handle(notify_handle),
+                                                               _handle(dest_handle))
     except Exception as exc:
         return _status(exc), None
 

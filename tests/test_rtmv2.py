@@ -82,6 +82,9 @@ FUNCTIONS = [
     "RtmGetExactMatchDestination", "RtmGetMostSpecificDestination",
     "RtmGetLessSpecificDestination", "RtmGetExactMatchRoute", "RtmIsBestRoute",
     "RtmReferenceHandles",
+    "RtmRegisterForChangeNotification", "RtmDeregisterFromChangeNotification",
+    "RtmGetChangedDests", "RtmReleaseChangedDests", "RtmIgnoreChangedDests",
+    "RtmGetChangeStatus", "RtmMarkDestForChangeNotification", "RtmIsMarkedForChangeNotification",
 ]
 
 
@@ -92,7 +95,7 @@ def test_every_function_is_exported():
 
 
 def test_no_stubs_for_functions_the_pythonic_api_lacks():
-    for name in ("RtmCreateDestEnum", "RtmGetEnumDests", "RtmRegisterForChangeNotification",
+    for name in ("RtmCreateDestEnum", "RtmGetEnumDests",
                  "RtmCreateRouteList", "RtmHoldDestination", "RtmLockRoute",
                  "RtmGetEntityMethods", "RtmGetOpaqueInformationPointer"):
         assert not hasattr(rtmv2, name), name
@@ -241,6 +244,14 @@ CALLS = {
     "RtmGetExactMatchRoute": (D8, RTM_MATCH_NONE, None),
     "RtmIsBestRoute": (1,),
     "RtmReferenceHandles": (0, None),
+    "RtmRegisterForChangeNotification": (RTM_VIEW_MASK_ALL, RTM_CHANGE_TYPE_ALL, None),
+    "RtmDeregisterFromChangeNotification": (1,),
+    "RtmGetChangedDests": (1, 1),
+    "RtmReleaseChangedDests": (1, 0, None),
+    "RtmIgnoreChangedDests": (1, 0, None),
+    "RtmGetChangeStatus": (1, 1),
+    "RtmMarkDestForChangeNotification": (1, 1, True),
+    "RtmIsMarkedForChangeNotification": (1, 1),
 }
 
 
@@ -764,5 +775,231 @@ def test_example_add_route_pythonic():
     assert "added to 10.1.0.0/16, change flags NEW|BEST" in out
     assert "updated, change flags BEST" in out
     assert "10.1.0.0/16: metric 5, preference 0, views 0x1, next hops 1" in out
+    assert "table after deregistration: 0 destinations, 0 routes" in out
+    assert out.rstrip().endswith("done")
+
+
+# ---------------------------------------------------------------------------
+# change notification (spec 2.9)
+# ---------------------------------------------------------------------------
+def _notify_world(rtm, callback=None, **kw):
+    watcher = register(rtm, PROTO_IP_BGP, callback=callback)
+    status, notify = RtmRegisterForChangeNotification(watcher, kw.get("views", RTM_VIEW_MASK_ALL),
+                                                      kw.get("flags", RTM_CHANGE_TYPE_ALL),
+                                                      kw.get("context"))
+    assert status == NO_ERROR and isinstance(notify, int)
+    return watcher, notify
+
+
+def _changed(reg, notify, capacity=4):
+    """Every changed destination, the C way: loop while the count is non-zero."""
+    got = []
+    while True:
+        status, n, infos = RtmGetChangedDests(reg, notify, capacity)
+        assert status in (NO_ERROR, ERROR_NO_MORE_ITEMS)
+        if n:
+            got += [str(i.dest_address) for i in infos[:n]]
+            assert RtmReleaseChangedDests(reg, notify, n, infos) == NO_ERROR
+        if status != NO_ERROR:
+            return got
+
+
+def test_register_for_change_notification_statuses(rtm, rip):
+    status, h = RtmRegisterForChangeNotification(rip, RTM_VIEW_MASK_UCAST, RTM_CHANGE_TYPE_BEST,
+                                                 "ctx")
+    assert status == NO_ERROR and h
+    assert RtmRegisterForChangeNotification(rip, 0x4, RTM_CHANGE_TYPE_ALL) == \
+        (ERROR_NOT_SUPPORTED, None)
+    for flags in (0, RTM_NOTIFY_ONLY_MARKED_DESTS, 0x8, -1):
+        assert RtmRegisterForChangeNotification(rip, RTM_VIEW_MASK_ALL, flags) == \
+            (ERROR_INVALID_PARAMETER, None)
+    small = RoutingTableManager(max_notifications=1)
+    reg = register(small)
+    assert RtmRegisterForChangeNotification(reg, 0, RTM_CHANGE_TYPE_ALL)[0] == NO_ERROR
+    assert RtmRegisterForChangeNotification(reg, 0, RTM_CHANGE_TYPE_ALL) == \
+        (ERROR_NO_SYSTEM_RESOURCES, None)
+
+
+def test_deregister_from_change_notification_statuses(rtm, rip, ospf):
+    assert RtmRegisterForChangeNotification(rip, 0, RTM_CHANGE_TYPE_ALL)[0] == NO_ERROR
+    h = RtmRegisterForChangeNotification(rip, 0, RTM_CHANGE_TYPE_ALL)[1]
+    assert RtmDeregisterFromChangeNotification(ospf, h) == ERROR_INVALID_HANDLE   # not its own
+    assert RtmDeregisterFromChangeNotification(rip, h) == NO_ERROR
+    assert RtmDeregisterFromChangeNotification(rip, h) == ERROR_INVALID_HANDLE    # consumed
+    for bad in (None, 0, "h", -5):
+        assert RtmDeregisterFromChangeNotification(rip, bad) == ERROR_INVALID_HANDLE
+
+
+def test_get_changed_dests_no_more_items_with_the_last_batch(rtm, rip, nh):
+    watcher, h = _notify_world(rtm)
+    for i in range(5):
+        add_route(rip, f"10.{i}.0.0/16", next_hops=[nh])
+    calls = []
+    for _ in range(4):
+        status, n, infos = RtmGetChangedDests(watcher, h, 2)
+        calls.append((status, n, [str(i.dest_address) for i in infos]))
+        assert RtmReleaseChangedDests(watcher, h, n, infos) == NO_ERROR
+    assert calls == [(NO_ERROR, 2, ["10.0.0.0/16", "10.1.0.0/16"]),
+                     (NO_ERROR, 2, ["10.2.0.0/16", "10.3.0.0/16"]),
+                     (ERROR_NO_MORE_ITEMS, 1, ["10.4.0.0/16"]),      # last batch + end
+                     (ERROR_NO_MORE_ITEMS, 0, [])]
+    for i in range(4):
+        add_route(rip, f"10.{i}.0.0/16", next_hops=[nh], metric=1)
+    status, n, infos = RtmGetChangedDests(watcher, h, 2)
+    assert (status, n) == (NO_ERROR, 2)
+    assert RtmReleaseChangedDests(watcher, h, n, infos) == NO_ERROR
+    status, n, infos = RtmGetChangedDests(watcher, h, 2)
+    assert (status, n) == (ERROR_NO_MORE_ITEMS, 2)                    # exactly emptied
+    assert RtmReleaseChangedDests(watcher, h, n, infos) == NO_ERROR
+
+
+def test_get_changed_dests_errors(rtm, rip, nh):
+    watcher, h = _notify_world(rtm)
+    add_route(rip, D8, next_hops=[nh])
+    limit = watcher.profile.max_handles_in_enum
+    assert RtmGetChangedDests(watcher, h, limit + 1) == (ERROR_INVALID_PARAMETER, limit + 1, None)
+    assert RtmGetChangedDests(watcher, h, -1) == (ERROR_INVALID_PARAMETER, -1, None)
+    assert RtmGetChangedDests(watcher, h, "2") == (ERROR_INVALID_PARAMETER, "2", None)
+    assert RtmGetChangedDests(watcher, h, 0) == (NO_ERROR, 0, [])      # nothing taken
+    assert RtmGetChangedDests(rip, h, 1) == (ERROR_INVALID_HANDLE, 1, None)   # not rip's
+    assert RtmGetChangedDests(watcher, None, 1) == (ERROR_INVALID_HANDLE, 1, None)
+    assert _changed(watcher, h, limit) == [D8]
+
+
+def test_changed_dest_infos_carry_current_information(rtm, rip, ospf, nh):
+    watcher, h = _notify_world(rtm, views=RTM_VIEW_MASK_UCAST, flags=RTM_CHANGE_TYPE_BEST)
+    route = add_route(rip, D8, next_hops=[nh], metric=5)
+    add_route(ospf, D8, next_hops=[add_nh(ospf, "192.0.2.7")], metric=9)   # not best
+    status, n, infos = RtmGetChangedDests(watcher, h, 10)
+    assert (status, n) == (ERROR_NO_MORE_ITEMS, 1)
+    info = infos[0]
+    assert isinstance(info, DestInfo) and str(info.dest_address) == D8
+    assert [(v.view_id, v.num_routes, v.route, v.owner) for v in info.view_info] == \
+        [(RTM_VIEW_ID_UCAST, 2, route, rip.handle)]
+    assert RtmReleaseChangedDests(watcher, h, 1, infos) == NO_ERROR
+    assert RtmDeleteRouteToDest(rip, route)[0] == NO_ERROR             # ospf's becomes best
+    status, n, infos = RtmGetChangedDests(watcher, h, 10)
+    assert infos[0].view_info[0].owner == ospf.handle and infos[0].view_info[0].num_routes == 1
+    assert RtmReleaseChangedDests(watcher, h, n, infos) == NO_ERROR
+
+
+def test_release_changed_dests_rules(rtm, rip, nh):
+    watcher, h1 = _notify_world(rtm)
+    _, h2 = RtmRegisterForChangeNotification(watcher, 0, RTM_CHANGE_TYPE_ALL)
+    add_route(rip, D8, next_hops=[nh])
+    add_route(rip, "10.1.0.0/16", next_hops=[nh])
+    _, n1, i1 = RtmGetChangedDests(watcher, h1, 10)
+    _, _, i2 = RtmGetChangedDests(watcher, h2, 10)
+    assert RtmReleaseChangedDests(watcher, h2, n1, i1) == ERROR_INVALID_HANDLE   # h1's infos
+    assert RtmReleaseChangedDests(watcher, h1, 2, [i1[0], i2[0]]) == ERROR_INVALID_HANDLE
+    assert RtmReleaseChangedDests(watcher, h1, 2, [i1[0], i1[0]]) == ERROR_INVALID_PARAMETER
+    assert RtmReleaseChangedDests(watcher, h1, 3, i1) == ERROR_INVALID_PARAMETER  # count > list
+    _, plain = RtmGetDestInfo(watcher, i1[0].dest_handle)
+    assert RtmReleaseChangedDests(watcher, h1, 1, [plain]) == ERROR_INVALID_HANDLE
+    assert RtmReleaseDestInfo(watcher, plain) == NO_ERROR
+    assert RtmReleaseChangedDests(watcher, h1, 0, i1) == NO_ERROR       # count 0: no-op
+    assert RtmReleaseChangedDests(watcher, h1, 1, i1) == NO_ERROR       # the first only
+    assert RtmReleaseChangedDests(watcher, h1, 1, i1) == ERROR_INVALID_HANDLE   # again
+    assert RtmReleaseChangedDests(watcher, h1, 1, i1[1:]) == NO_ERROR
+    assert RtmReleaseChangedDests(watcher, h2, None, i2) == NO_ERROR    # None: whole list
+    assert RtmReleaseChangedDests(watcher, h2, None, None) == NO_ERROR
+    assert RtmReleaseChangedDests(watcher, 0x7001000000000999, 0, None) == ERROR_INVALID_HANDLE
+
+
+def test_ignore_change_status_and_marks(rtm, rip, nh):
+    watcher, h = _notify_world(rtm, flags=RTM_CHANGE_TYPE_ALL | RTM_NOTIFY_ONLY_MARKED_DESTS)
+    _, plain = RtmRegisterForChangeNotification(watcher, 0, RTM_CHANGE_TYPE_ALL)
+    route = add_route(rip, D8, next_hops=[nh])
+    _, d = RtmGetExactMatchDestination(rip, D8)
+    dest = d.dest_handle
+    assert RtmGetChangeStatus(watcher, h, dest) == (NO_ERROR, False)    # not marked: no entry
+    assert RtmGetChangeStatus(watcher, plain, dest) == (NO_ERROR, True)
+    assert RtmIsMarkedForChangeNotification(watcher, h, dest) == (NO_ERROR, False)
+    assert RtmMarkDestForChangeNotification(watcher, h, dest, True) == NO_ERROR
+    assert RtmIsMarkedForChangeNotification(watcher, h, dest) == (NO_ERROR, True)
+    assert RtmIsMarkedForChangeNotification(watcher, plain, dest) == (NO_ERROR, False)
+    add_route(rip, D8, next_hops=[nh], metric=4)
+    assert RtmGetChangeStatus(watcher, h, dest) == (NO_ERROR, True)
+    assert RtmIgnoreChangedDests(watcher, h, 1, [dest]) == NO_ERROR
+    assert RtmGetChangeStatus(watcher, h, dest) == (NO_ERROR, False)
+    assert _changed(watcher, h) == []
+    assert RtmIgnoreChangedDests(watcher, plain, None, [dest]) == NO_ERROR
+    assert RtmIgnoreChangedDests(watcher, plain, 0, None) == NO_ERROR
+    assert RtmIgnoreChangedDests(watcher, plain, 2, [dest]) == ERROR_INVALID_PARAMETER
+    assert _changed(watcher, plain) == []
+    add_route(rip, D8, next_hops=[nh], metric=5)                       # changes again
+    assert _changed(watcher, h) == [D8] and _changed(watcher, plain) == [D8]
+    assert RtmMarkDestForChangeNotification(watcher, h, dest, False) == NO_ERROR
+    assert RtmIsMarkedForChangeNotification(watcher, h, dest) == (NO_ERROR, False)
+    add_route(rip, D8, next_hops=[nh], metric=6)
+    assert _changed(watcher, h) == [] and _changed(watcher, plain) == [D8]
+    # the destination handle was not consumed (U39)
+    assert RtmReleaseDestInfo(rip, d) == NO_ERROR
+    assert RtmReleaseRoutes(rip, 1, [route]) == NO_ERROR
+    for bad in (0, 0x2001000000000999, "d", None, route):
+        assert RtmGetChangeStatus(watcher, h, bad) == (ERROR_INVALID_HANDLE, None)
+        assert RtmIsMarkedForChangeNotification(watcher, h, bad) == (ERROR_INVALID_HANDLE, None)
+        assert RtmMarkDestForChangeNotification(watcher, h, bad, True) == ERROR_INVALID_HANDLE
+        assert RtmIgnoreChangedDests(watcher, h, 1, [bad]) == ERROR_INVALID_HANDLE
+    for bad in (0, None, "h", rip.handle):
+        assert RtmGetChangeStatus(watcher, bad, dest) == (ERROR_INVALID_HANDLE, None)
+        assert RtmIsMarkedForChangeNotification(watcher, bad, dest) == (ERROR_INVALID_HANDLE, None)
+        assert RtmMarkDestForChangeNotification(watcher, bad, dest, True) == ERROR_INVALID_HANDLE
+        assert RtmIgnoreChangedDests(watcher, bad, 1, [dest]) == ERROR_INVALID_HANDLE
+
+
+def test_change_notification_callback_c_style(rtm, rip, nh):
+    calls = []
+    inside = []
+
+    def callback(reg_handle, event_type, context1, context2):
+        if event_type == RTM_CHANGE_NOTIFICATION:
+            calls.append((reg_handle, context1, context2))
+            inside.append(RtmRegisterForChangeNotification(watcher, 0, RTM_CHANGE_TYPE_ALL))
+        return NO_ERROR
+
+    watcher, h = _notify_world(rtm, callback=callback, context="ctx")
+    add_route(rip, D8, next_hops=[nh])
+    add_route(rip, "10.1.0.0/16", next_hops=[nh])             # queue not empty: no call
+    assert calls == [(watcher.handle, h, "ctx")]
+    assert inside == [(ERROR_INVALID_PARAMETER, None)]        # refused inside the callback
+    assert _changed(watcher, h) == [D8, "10.1.0.0/16"]
+    add_route(rip, D8, next_hops=[nh], metric=3)
+    assert len(calls) == 2
+
+
+def test_change_notification_full_cycle_leaves_nothing_behind(rtm):
+    a = register(rtm, PROTO_IP_RIP)
+    b = register(rtm, PROTO_IP_OSPF)
+    _, h = RtmRegisterForChangeNotification(b, 0, RTM_CHANGE_TYPE_BEST)
+    nh_a = add_nh(a)
+    routes = [add_route(a, f"10.{i}.0.0/16", next_hops=[nh_a]) for i in range(3)]
+    for r in routes:
+        assert RtmDeleteRouteToDest(a, r)[0] == NO_ERROR
+    assert records(rtm)[0] == 3                               # kept by the pending entries
+    status, n, infos = RtmGetChangedDests(b, h, 10)
+    assert (status, n) == (ERROR_NO_MORE_ITEMS, 3)
+    assert all(i.view_info[0].num_routes == 0 for i in infos)
+    assert RtmReleaseChangedDests(b, h, n, infos) == NO_ERROR
+    assert records(rtm)[0] == 0
+    assert RtmAddRouteToDest(a, None, D8, RouteInfo(next_hops=[nh_a]))[0] == NO_ERROR
+    assert RtmDeregisterFromChangeNotification(b, h) == NO_ERROR   # with D8 pending
+    assert RtmDeleteNextHop(a, nh_a, None) == NO_ERROR
+    assert RtmDeregisterEntity(a) == NO_ERROR
+    assert RtmDeregisterEntity(b) == NO_ERROR
+    assert records(rtm) == (0, 0, 0, 0)
+
+
+def test_example_change_notification():
+    proc = _run_example("change_notification.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "signalled 1 time(s)" in out
+    assert "10.1.0.0/16: best route metric 3 via 192.0.2.1" in out
+    assert "10.2.0.0/16: withdrawn" in out
+    assert "retrieved 3 changed destination(s) in 2 batch(es)" in out
+    assert "10.3.0.0/16: best route metric 2 via 192.0.2.1" in out
+    assert "signalled 2 time(s) in all" in out and "10.3.0.0/16: withdrawn" in out
+    assert "retrieved 1 changed destination(s) in 1 batch(es)" in out
     assert "table after deregistration: 0 destinations, 0 routes" in out
     assert out.rstrip().endswith("done")
