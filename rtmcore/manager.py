@@ -31,6 +31,7 @@ from . import constants as C
 from . import errors as E
 from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo
 from .clock import VirtualClock, _TimerThread
+from .extras import EntityExtras, _check_max_opaque, install as _install_extras
 
 __all__ = [
     "RoutingTableManager", "Entity", "EntityInfo", "RegnProfile", "NextHopInfo", "DestInfo",
@@ -208,7 +209,7 @@ def _locked_manager(fn):
 
 
 @_lock_methods
-class Entity(EntityCore):
+class Entity(EntityExtras, EntityCore):
     """A registered client of the manager (the RTMv2 registration handle).
 
     Obtain one from :meth:`RoutingTableManager.register_entity`.  ``handle``
@@ -769,6 +770,7 @@ class Entity(EntityCore):
 
     def get_route_expiry(self, route: int) -> int | None:
         """When the route expires (ms of the manager clock), or None."""
+        self._live()
         return self.core.expiry_of(self.core.route_check(route))
 
     # -- hold-down (spec 1.9) ---------------------------------------------------------
@@ -1232,6 +1234,8 @@ class RoutingTableManager:
         ``MaxHandlesInEnum`` (default 256).
     max_notifications : int
         Change-notification registrations at most (1..32, default 16).
+    max_opaque_pointers : int
+        Entities that may reserve an opaque pointer (default 8).
     clock : VirtualClock, optional
         Where time comes from (route aging, ``last_changed``).  Default: the
         wall clock, with a background thread firing expiries when due.
@@ -1256,12 +1260,14 @@ class RoutingTableManager:
     def __init__(self, instance_id: int = 0, *, views: int = C.DEFAULT_VIEWS,
                  max_next_hops_in_route: int = C.DEFAULT_MAX_NEXT_HOPS_IN_ROUTE,
                  max_handles_in_enum: int = C.DEFAULT_MAX_HANDLES_IN_ENUM,
-                 max_notifications: int = C.DEFAULT_MAX_NOTIFICATIONS, clock=None):
+                 max_notifications: int = C.DEFAULT_MAX_NOTIFICATIONS, clock=None,
+                 max_opaque_pointers: int = C.DEFAULT_MAX_OPAQUE_POINTERS):
         if not 0 <= instance_id <= 0xFFFF:
             raise E.BadConfiguration("instance_id must fit in 16 bits")
         if not 1 <= max_handles_in_enum <= 1 << 20:
             raise E.BadConfiguration("max_handles_in_enum must be within 1..2**20")
         self.instance_id = instance_id
+        self.max_opaque_pointers = _check_max_opaque(max_opaque_pointers)
         self._core = Core(views, max_next_hops_in_route, max_notifications)
         self.max_handles_in_enum = max_handles_in_enum
         self._entities: dict[int, Entity] = {}
@@ -1303,6 +1309,9 @@ class RoutingTableManager:
             raise E.InvalidParameter("protocol and instance ids are 32-bit unsigned")
         if export_methods is not None and len(export_methods) > 32:
             raise E.InvalidParameter("at most 32 methods can be exported")
+        if export_methods is not None and not all(m is None or callable(m)
+                                                  for m in export_methods):
+            raise E.InvalidParameter("exported methods must be callables (None leaves a gap)")
         v6 = _AF[address_family]
         h = self._core.ent_register(v6, protocol_id, instance_id)
         ent = Entity.__new__(Entity)
@@ -1460,3 +1469,8 @@ class RoutingTableManager:
         d6, r6 = self.counts(6)
         return (f"<RoutingTableManager instance={self.instance_id} IPv4 {d4} dests/{r4} routes, "
                 f"IPv6 {d6} dests/{r6} routes, {len(self._entities)} entities>")
+
+
+# Locks, direct pointers, opaque pointers and entity methods (rtmcore.extras)
+# also hook registration, deregistration and callback dispatch of the manager.
+_install_extras(Entity, RoutingTableManager)
