@@ -1169,8 +1169,9 @@ cdef class Core:
         cdef SortKey* keys
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
-            if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST:
-                self.nodes[x].flags |= NF_LINKED
+            if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
+                    ((self.nodes[x].flags & NF_V6) != 0) == v6:   # (a freed slot may be reused
+                self.nodes[x].flags |= NF_LINKED                  # by the other family)
                 p[k] = x
                 k += 1
         keys = <SortKey*>malloc(k * sizeof(SortKey) + 1)
@@ -2189,6 +2190,10 @@ cdef class Core:
     def route_slot_or_zero(self, handle):
         """Slot of a valid route handle, 0 otherwise (no exception)."""
         return self.route_slot(_as_handle(handle))
+
+    def route_is_held(self, uint32_t r):
+        """The route is a hold-down route of its destination."""
+        return (self.routes[r].iflags & RI_HELD) != 0
 
     def route_handle(self, uint32_t r):
         return self.h_route(r)

@@ -908,14 +908,13 @@ class Entity(EntityExtras, EntityCore):
             own=bool(enum_flags & C.RTM_ENUM_OWN_DESTS), protocol_id=protocol_id))
 
     def _next_dests(self, st: "_EnumState", n: int) -> tuple[list[int], bool]:
-        if st.done:
-            return [], True
+        """Next destinations from the cursor (live: the end is never final)."""
         r_plen, r_hi, r_lo = (-1, 0, 0) if st.range is None else (st.range[2], st.range[0],
                                                                    st.range[1])
         hi, lo, plen = st.cursor
+        own = self.slot if st.own and st.kind == "dest" else 0
         nodes, exhausted = self.core.enum_dests(self.v6, hi, lo, plen, st.after, st.views,
-                                                self.slot if st.own else 0, r_plen, r_hi, r_lo,
-                                                n)
+                                                own, r_plen, r_hi, r_lo, n)
         if nodes:
             _, h, l_, p = self.core.dest_key(nodes[-1])
             st.cursor, st.after = (h, l_, p), True
@@ -972,11 +971,13 @@ class Entity(EntityExtras, EntityCore):
         out: list[int] = []
         while len(out) < n:
             if st.pending:
-                r = st.pending.pop(0)
-                if self.core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
-                    out.append(self.core.route_handle(r))
+                h = st.pending.pop(0)
+                r = self.core.route_slot_or_zero(h)
+                if r and (self.core.route_state(r) == C.RTM_ROUTE_STATE_CREATED or
+                          (not st.views and self.core.route_is_held(r))):
+                    out.append(h)
                 continue
-            if st.done:
+            if st.one and st.done:
                 break
             if st.one:
                 st.done = True
@@ -998,7 +999,7 @@ class Entity(EntityExtras, EntityCore):
                 if st.own and self.core.route_owner(r) != self.slot:
                     continue
                 if self._route_matches(ri, st.match, st.criteria, st.interface):
-                    st.pending.append(r)
+                    st.pending.append(self.core.route_handle(r))
         self.core.reference_handles(out)
         return out
 
