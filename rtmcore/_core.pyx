@@ -2502,6 +2502,10 @@ cdef class Core:
         for v6 in range(2):
             if self.root[v6]:
                 assert self.nodes[self.root[v6]].parent == 0, "root has a parent"
+            x = self.root[v6]
+            while x:                            # each trie holds only its own family
+                assert ((self.nodes[x].flags & NF_V6) != 0) == v6, f"node {x}: other family"
+                x = self.trie_next_preorder(x, 0)
         for x in range(1, self.n_used):
             if not (self.nodes[x].flags & NF_USED):
                 continue

@@ -476,8 +476,13 @@ class Entity(EntityExtras, EntityCore):
         info._refs_held = False
 
     def release_dests(self, infos: Iterable[DestInfo]) -> None:
-        """Release a batch of destination infos (``RtmReleaseDests``)."""
-        for info in list(infos):
+        """Release a batch of destination infos (``RtmReleaseDests``); the whole
+        batch is checked first, so a bad one releases nothing."""
+        infos = list(infos)
+        if len({id(i) for i in infos}) != len(infos) or not all(
+                isinstance(i, DestInfo) and i._refs_held for i in infos):
+            raise E.InvalidHandle("the batch holds an info twice, a released info, or no info")
+        for info in infos:
             self.release_dest_info(info)
 
     def get_exact_match_destination(self, prefix, protocol_id: int = C.RTM_BEST_PROTOCOL,
