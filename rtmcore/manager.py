@@ -654,14 +654,28 @@ class Entity(EntityExtras, EntityCore):
 
     @staticmethod
     def _col(value, n: int, dtype, name: str):
-        v = np.asarray(value if value is not None else 0)
+        """A column of length n: an array checked for shape and range, or a
+        scalar broadcast (small batches get a real array: cheaper than a view)."""
+        if value is None:
+            value = 0
+        if isinstance(value, (int, np.integer)):
+            lo, hi = _LIMITS[dtype]
+            if not lo <= value <= hi:
+                raise E.InvalidParameter(f"{name} {value!r} out of range for {np.dtype(dtype)}")
+            if n <= 256:
+                return np.full(n, value, dtype)
+            return np.broadcast_to(np.array(value, dtype), (n,))
+        v = np.asarray(value)
         if v.ndim and v.shape != (n,):
             raise E.InvalidParameter(f"column {name!r} has shape {v.shape}, expected ({n},)")
-        if v.dtype.kind in "iu" and v.size:
-            info = np.iinfo(dtype)
-            if v.min() < info.min or v.max() > info.max:
+        if v.dtype != dtype:
+            if v.dtype.kind not in "iub":
+                raise E.InvalidParameter(f"column {name!r}: integers expected, not {v.dtype}")
+            lo, hi = _LIMITS[dtype]
+            if v.size and (v.min() < lo or v.max() > hi):
                 raise E.InvalidParameter(f"column {name!r} out of range for {np.dtype(dtype)}")
-        return np.broadcast_to(v.astype(dtype, copy=False), (n,))
+            v = v.astype(dtype)
+        return v if v.ndim else np.broadcast_to(v, (n,))
 
     def add_routes(self, addresses, lengths=None, *, neighbour=0, next_hop=0, metric=0,
                    preference=0, views=C.RTM_VIEW_MASK_UCAST, flags=0, entity_specific_info=0,
@@ -1216,6 +1230,9 @@ class Entity(EntityExtras, EntityCore):
         return (f"<Entity protocol={i.entity_protocol_id} instance={i.entity_instance_id} "
                 f"family=IPv{self.family} handle={self.handle:#x}>")
 
+
+_LIMITS = {t: (int(np.iinfo(t).min), int(np.iinfo(t).max))
+           for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
 
 _BULK_PROBLEM = {
     E.ERROR_INVALID_PARAMETER: "prefix length out of range, host bits set, or a deleted next hop",
