@@ -22,7 +22,9 @@ def _run_cli(*args, timeout=120):
     env = dict(os.environ)
     env["PYTHONPATH"] = PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
                                     else "")
-    return subprocess.run([sys.executable, "-m", "rtmcore.cli", *args], env=env,
+    # cwd: ``python -m`` puts the working directory first on sys.path, and a
+    # source checkout there would shadow the installed (built) package
+    return subprocess.run([sys.executable, "-m", "rtmcore.cli", *args], env=env, cwd=PKG_ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -87,8 +89,8 @@ def test_quick_bench_json(quick_run):
 
 def test_python_dash_m_rtmcore_version():
     p = subprocess.run([sys.executable, "-m", "rtmcore", "--version"],
-                       env=dict(os.environ, PYTHONPATH=PKG_ROOT), capture_output=True,
-                       text=True, check=False)
+                       env=dict(os.environ, PYTHONPATH=PKG_ROOT), cwd=PKG_ROOT,
+                       capture_output=True, text=True, check=False)
     assert p.returncode == 0 and p.stdout.strip() == f"rtmcore {rtmcore.__version__}"
 
 
