@@ -1641,7 +1641,9 @@ def _run_memory_child(spec_path: str, what: str) -> dict:
                                     if env.get("PYTHONPATH") else "")
     code = ("import json, sys; from rtmcore.bench import memory_child; "
             "print(json.dumps(memory_child(sys.argv[1], sys.argv[2])))")
-    p = subprocess.run([sys.executable, "-c", code, spec_path, what], env=env,
+    # cwd: ``python -c`` puts the working directory first on sys.path, where a
+    # source checkout (without the compiled core) would shadow this rtmcore
+    p = subprocess.run([sys.executable, "-c", code, spec_path, what], env=env, cwd=pkg_root,
                        capture_output=True, text=True, check=False)
     if p.returncode != 0:
         raise RuntimeError(f"memory measurement {what!r} failed:\n{p.stderr[-2000:]}")
