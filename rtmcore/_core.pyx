@@ -592,7 +592,6 @@ cdef class Core:
     cdef uint32_t* fwd8[2]
     cdef uint32_t fwd8_used[2], fwd8_cap[2]
     cdef bint fwd_on[32]
-    cdef bint fwd_broken                  # an index was dropped for lack of memory
 
     def __cinit__(self, uint32_t views=0x3, int max_next_hops=16, int max_notifications=16,
                   *args, **kwargs):
@@ -1917,7 +1916,6 @@ cdef class Core:
             b = self.fwd_block(vi, a >> 8)
             if b == 0xFFFFFFFFU:
                 self.fwd_on[vi] = 0          # out of memory: drop the index, lookups walk the trie
-                self.fwd_broken = 1
                 return 0
             self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
         return 0
@@ -1927,6 +1925,7 @@ cdef class Core:
         cdef uint32_t x
         if self.fwd_on[vi]:
             return 0
+        self.fwd_drop(vi)                 # what an earlier, abandoned index left behind
         self.ensure_trie(0)
         self.fwd24[vi] = <uint32_t*>rtm_calloc(1 << 24, sizeof(uint32_t))
         self.fwd8_cap[vi] = 1024
@@ -2036,9 +2035,6 @@ cdef class Core:
         if e == 0 or (registered and self.ents[e].state != 1):
             raise _errors.InvalidHandle(f"invalid entity handle {h:#x}")
         return e
-
-    def ent_handle(self, uint32_t e):
-        return self.h_ent(e)
 
     def ent_identity(self, uint32_t e):
         """(protocol_id, instance_id, v6, registered)."""
@@ -2225,13 +2221,6 @@ cdef class Core:
     def route_dest(self, uint32_t r):
         return self.routes[r].dest
 
-    def route_spec_tuple(self, uint32_t r):
-        """(neighbour slot, next-hop slots, pref, metric, views, flags, flags1, info)."""
-        cdef RouteRec* rr = &self.routes[r]
-        cdef uint32_t* lst = self.route_nhs(r)
-        return (rr.neighbour, tuple([lst[i] for i in range(rr.n_nh)]), rr.pref, rr.metric,
-                rr.views, rr.flags, rr.flags1, self.get_info(r))
-
     def route_best_views(self, uint32_t r):
         """RtmIsBestRoute: views in which r is the best route."""
         cdef uint32_t d = self.routes[r].dest, m = 0
@@ -2243,14 +2232,6 @@ cdef class Core:
                 m |= 1u << self.view_id[i]
         return m
 
-    def route_delete_py(self, uint32_t r):
-        """Delete a live route; returns the change flags."""
-        cdef uint32_t flags = 0
-        self.tick()
-        self.route_delete(r, &flags)
-        return flags
-
-    # -- destinations -----------------------------------------------------------------
     def dest_check(self, handle):
         cdef uint64_t h = _as_handle(handle)
         cdef uint32_t d = self.dest_slot(h)
@@ -3412,9 +3393,6 @@ cdef tuple _as_nh_tuple(object next_hops):
     if isinstance(next_hops, int):
         return (next_hops,) if next_hops else ()
     return tuple(next_hops)
-
-
-cdef object _STATUS_ERRORS = None
 
 
 cdef void _raise_status(int st, str what) except *:
