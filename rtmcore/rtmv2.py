@@ -65,23 +65,49 @@ Structures
     does nothing, a ``None`` count means the whole list).  Callers never
     allocate buffers: info structures are returned, not filled in.
 
+Enumerations (spec 1.12)
+    ``RtmGetEnumDests``, ``RtmGetEnumRoutes`` and ``RtmGetEnumNextHops``
+    return ``(status, count, items)``: ``NO_ERROR`` while more items remain,
+    ``ERROR_NO_MORE_ITEMS`` once the enumeration has reached the end of the
+    table, possibly together with a last non-empty batch.  Process the count
+    whatever the status, and loop while the status is ``NO_ERROR``, as the
+    RTMv2 samples do.  (Enumerations are live cursors, decision U21: a
+    destination added behind the cursor later is still returned by a further
+    call.)  ``RtmGetListEnumRoutes`` always returns ``NO_ERROR`` on success;
+    a batch shorter than asked for is the end.
+
+Direct pointers, locks, opaque pointers
+    The ``RTM_ROUTE_INFO*`` / ``RTM_NEXTHOP_INFO*`` pointers of
+    ``RtmLockRoute``, ``RtmGetRoutePointer``, ``RtmLockNextHop`` and
+    ``RtmGetNextHopPointer`` are live record views
+    (:class:`rtmcore.extras.RouteRecord`, :class:`rtmcore.extras.NextHopRecord`):
+    reads show the manager's record now; under an exclusive lock the owner
+    assigns the editable fields and commits route edits with
+    ``RtmUpdateAndUnlockRoute``.  The ``PVOID*`` of
+    ``RtmGetOpaqueInformationPointer`` is an :class:`rtmcore.extras.OpaqueSlot`
+    whose ``.value`` is the slot.  The rules are in :mod:`rtmcore.extras`.
+
 Where the Python signature differs from C
     ``RtmRegisterEntity`` takes the :class:`RoutingTableManager` first (C
     reaches the RTM implicitly; ``RtmInstanceId`` must match the manager's
-    ``instance_id``).  ``RtmFindNextHop`` returns the handle only (the
-    direct-pointer output is not available).  A value out of the range of
-    its C type (a negative ULONG, ...) or ``None`` for a required structure
-    gives ``ERROR_INVALID_PARAMETER``; anything that is not a handle where a
-    handle is expected gives ``ERROR_INVALID_HANDLE``.  Other arguments of a
-    wrong Python type (a string for a view mask, ...) raise ``TypeError``, as
-    in any Python function: in C they would not compile.
+    ``instance_id``).  ``RtmFindNextHop`` returns the handle only (get the
+    direct pointer with ``RtmGetNextHopPointer``).  ``RtmGetEntityMethods``
+    returns method type bits, not entry points (methods are reached only
+    through ``RtmInvokeMethod``); ``RtmInvokeMethod`` takes an
+    :class:`EntityMethodInput` and returns its output records as a list of
+    :data:`EntityMethodOutput`.  The two IPv6 conversion helpers of the SDK
+    header take no registration handle.  A value out of the range of its C
+    type (a negative ULONG, ...) or ``None`` for a required structure gives
+    ``ERROR_INVALID_PARAMETER``; anything that is not a handle where a handle
+    is expected gives ``ERROR_INVALID_HANDLE``.  Other arguments of a wrong
+    Python type (a string for a view mask, ...) raise ``TypeError``, as in any
+    Python function: in C they would not compile.
 
-Only the functions the Pythonic API offers today are defined here;
-enumerations, route lists, hold-down, locks, entity methods and opaque
-pointers are not (yet).  The constants (:mod:`rtmcore.constants`), the
-Win32 status codes (:mod:`rtmcore.errors`) and the address macros
-(:mod:`rtmcore.addr`) are re-exported, so ``from rtmcore.rtmv2 import *``
-gives a ported program every name it needs.
+Every function of the spec (section 2) is defined here, and the two IPv6
+conversion functions of the SDK header (spec 2.12).  The constants
+(:mod:`rtmcore.constants`), the Win32 status codes (:mod:`rtmcore.errors`)
+and the address macros (:mod:`rtmcore.addr`) are re-exported, so
+``from rtmcore.rtmv2 import *`` gives a ported program every name it needs.
 
 Example
 -------
@@ -105,18 +131,22 @@ from __future__ import annotations
 
 import operator
 import weakref
+from dataclasses import dataclass
 
 from . import errors as _E
 from .addr import *  # noqa: F401,F403
+from .addr import RTM_IPV6_GET_ADDR_AND_LEN, RTM_IPV6_SET_ADDR_AND_LEN
 from .addr import __all__ as _ADDR_ALL
 from .constants import *  # noqa: F401,F403
-from .constants import INFINITE, RTM_BEST_PROTOCOL, RTM_VIEW_MASK_ALL
+from .constants import (INFINITE, IPV6_ADDRESS_LEN_IN_BYTES, RTM_BEST_PROTOCOL,
+                        RTM_MATCH_NONE, RTM_VIEW_MASK_ALL)
 from .constants import __all__ as _CONST_ALL
 from .errors import (ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS,  # noqa: F401
                      ERROR_BAD_CONFIGURATION, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER,
                      ERROR_INVALID_DATA, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
                      ERROR_NO_MORE_ITEMS, ERROR_NO_SYSTEM_RESOURCES, ERROR_NOT_ENOUGH_MEMORY,
                      ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, ERROR_SUCCESS, NO_ERROR, RtmError)
+from .extras import MethodOutput
 from .manager import (DestInfo, DestViewInfo, Entity, EntityInfo, NetAddress,  # noqa: F401
                       NextHopInfo, PrefInfo, RegnProfile, RouteInfo, RoutingTableManager)
 
@@ -158,11 +188,26 @@ _FUNCTIONS = [
     "RtmRegisterForChangeNotification", "RtmDeregisterFromChangeNotification",
     "RtmGetChangedDests", "RtmReleaseChangedDests", "RtmIgnoreChangedDests",
     "RtmGetChangeStatus", "RtmMarkDestForChangeNotification", "RtmIsMarkedForChangeNotification",
+    # opaque pointers and destination locks (2.2), methods (2.3)
+    "RtmLockDestination", "RtmGetOpaqueInformationPointer",
+    "RtmGetEntityMethods", "RtmInvokeMethod", "RtmBlockMethods",
+    # hold-down, route pointers and locks (2.5), next-hop pointers and locks (2.7)
+    "RtmHoldDestination", "RtmGetRoutePointer", "RtmLockRoute", "RtmUpdateAndUnlockRoute",
+    "RtmGetNextHopPointer", "RtmLockNextHop",
+    # enumerations (2.8)
+    "RtmCreateDestEnum", "RtmGetEnumDests", "RtmCreateRouteEnum", "RtmGetEnumRoutes",
+    "RtmCreateNextHopEnum", "RtmGetEnumNextHops", "RtmDeleteEnumHandle",
+    # route lists (2.10)
+    "RtmCreateRouteList", "RtmInsertInRouteList", "RtmCreateRouteListEnum",
+    "RtmGetListEnumRoutes", "RtmDeleteRouteList",
+    # IPv6 conversions of the SDK header (2.12)
+    "RtmConvertNetAddressToIpv6AddressAndLength", "RtmConvertIpv6AddressAndLengthToNetAddress",
 ]
 
 __all__ = (_FUNCTIONS + ["NEW_HANDLE", "RoutingTableManager", "Entity", "EntityInfo",
                          "RegnProfile", "NetAddress", "PrefInfo", "RouteInfo", "NextHopInfo",
-                         "DestInfo", "DestViewInfo", "RtmError"]
+                         "DestInfo", "DestViewInfo", "RtmError", "EntityMethodInput",
+                         "EntityMethodOutput"]
            + list(_CONST_ALL) + list(_ADDR_ALL) + _STATUS_NAMES)
 
 _U64 = (1 << 64) - 1
@@ -274,6 +319,34 @@ def _required(obj, cls, what: str):
 def _echo_handle(h):
     """An [in/out] handle as C would leave it after a failure."""
     return 0 if h is NEW_HANDLE else h
+
+
+def _capacity(n, what: str) -> int:
+    """A UINT capacity ([in/out] count): an integer, else InvalidParameter.  The
+    range (0..MaxHandlesInEnum for enumerations) is checked by the callee."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise _E.InvalidParameter(f"{what}: capacity {n!r} is not an integer") from None
+    if n < 0:
+        raise _E.InvalidParameter(f"{what}: negative capacity {n}")
+    return n
+
+
+def _ulong(value, what: str, limit: int = INFINITE) -> int:
+    """An unsigned C value (ULONG, DWORD, UCHAR with ``limit``): InvalidParameter
+    outside 0..limit; a non-integer raises TypeError (it would not compile)."""
+    v = operator.index(value)
+    if not 0 <= v <= limit:
+        raise _E.InvalidParameter(f"{what} {value!r} is out of range 0..{limit:#x}")
+    return v
+
+
+def _opt_handle(h):
+    """An optional handle: None or 0 (NULL) gives None, anything else the handle."""
+    if h is None:
+        return None
+    return _handle(h) or None
 
 
 # ---------------------------------------------------------------------------
@@ -431,7 +504,8 @@ def RtmFindNextHop(rtm_reg_handle, next_hop_info):
     Looks up (``next_hop_address``, ``interface_index``) in the caller's
     next-hop table.  Returns ``(status, next_hop_handle)``; the handle holds a
     reference (``RtmReleaseNextHops``).  ``ERROR_NOT_FOUND`` if there is no such
-    next hop.  (The direct-pointer output is not available yet.)
+    next hop.  The direct-pointer output is not returned here: pass the handle
+    to ``RtmGetNextHopPointer``.
     """
     try:
         ent = _entity(rtm_reg_handle)
@@ -492,6 +566,44 @@ def RtmReleaseNextHopInfo(rtm_reg_handle, next_hop_info):
         return _status(exc)
 
 
+def RtmGetNextHopPointer(rtm_reg_handle, next_hop_handle):
+    """``RtmGetNextHopPointer(RtmRegHandle, NextHopHandle, NextHopPointer [out])``
+    (spec 2.7).
+
+    Returns ``(status, next_hop_pointer)``: a read-only live view of the next
+    hop (:class:`rtmcore.extras.NextHopRecord`), valid while the next hop
+    exists; it needs no release.  ``ERROR_ACCESS_DENIED`` for another
+    entity's next hop, ``ERROR_INVALID_HANDLE`` for a stale handle.
+    """
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).get_next_hop_pointer(_handle(next_hop_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmLockNextHop(rtm_reg_handle, next_hop_handle, exclusive, lock_next_hop,
+                   next_hop_pointer=True):
+    """``RtmLockNextHop(RtmRegHandle, NextHopHandle, Exclusive, LockNextHop,
+    NextHopPointer [out, opt])`` (spec 2.7).
+
+    The owner locks (``lock_next_hop`` true) or unlocks (false) one of its
+    next hops, shared or exclusive; the unlock passes the lock's mode.  Returns
+    ``(status, next_hop_pointer)``: on a lock, unless ``next_hop_pointer`` is
+    ``None`` (C's NULL), a live view (:class:`rtmcore.extras.NextHopRecord`)
+    whose ``flags``, ``entity_specific_info`` and ``remote_next_hop`` may be
+    assigned while the exclusive lock is held; ``None`` otherwise.
+    ``ERROR_ACCESS_DENIED`` for another entity's next hop, ``ERROR_NOT_FOUND``
+    when locking a deleted one, ``ERROR_INVALID_PARAMETER`` for an unlock
+    without a lock in that mode.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        rec = ent.lock_next_hop(_handle(next_hop_handle), bool(exclusive), bool(lock_next_hop))
+        return NO_ERROR, (rec if next_hop_pointer is not None else None)
+    except Exception as exc:
+        return _status(exc), None
+
+
 # ---------------------------------------------------------------------------
 # 2.5 Routes
 # ---------------------------------------------------------------------------
@@ -512,9 +624,10 @@ def RtmAddRouteToDest(rtm_reg_handle, route_handle, dest_address, route_info,
     ``RTM_ROUTE_CHANGE_NEW`` if a route was created and
     ``RTM_ROUTE_CHANGE_BEST`` if a best route changed.  ``notify_type`` /
     ``notify_handle`` are reserved (0 / None, else ``ERROR_INVALID_PARAMETER``).
-    ``time_to_live`` is a ULONG (``INFINITE`` = never expires); a build
-    without route aging or route lists answers a finite ``time_to_live`` or a
-    route list with ``ERROR_NOT_SUPPORTED``.
+    ``time_to_live`` is a ULONG in ms (``INFINITE`` = never expires).
+    ``route_list_handle`` (``None`` / 0 = none): a list of the caller's from
+    ``RtmCreateRouteList``; the route is moved into it (``ERROR_INVALID_HANDLE``
+    for a stale list or another entity's).
     """
     try:
         ent = _entity(rtm_reg_handle)
@@ -637,6 +750,101 @@ def RtmGetExactMatchRoute(rtm_reg_handle, dest_address, matching_flags, route_in
         return NO_ERROR, found, h
     except Exception as exc:
         return _status(exc), route_info, None
+
+
+def RtmHoldDestination(rtm_reg_handle, dest_handle, target_views, hold_time):
+    """``RtmHoldDestination(RtmRegHandle, DestHandle, TargetViews, HoldTime)``
+    (spec 2.5, 1.9).
+
+    Marks the destination for hold-down in ``target_views`` (0 or
+    ``RTM_VIEW_MASK_ALL``: every view): when its last route of such a view is
+    deleted, that route becomes the view's ``hold_route`` for ``hold_time``
+    ms (the largest hold time asked for on the destination, U14).  Returns
+    the status: ``ERROR_INVALID_PARAMETER`` for ``hold_time`` 0,
+    ``ERROR_INVALID_HANDLE`` for a stale destination handle,
+    ``ERROR_NOT_SUPPORTED`` for an unsupported view.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        ent.hold_destination(_handle(dest_handle), _ulong(target_views, "target views"),
+                             _ulong(hold_time, "hold time"))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetRoutePointer(rtm_reg_handle, route_handle):
+    """``RtmGetRoutePointer(RtmRegHandle, RouteHandle, RoutePointer [out])``
+    (spec 2.5).
+
+    Returns ``(status, route_pointer)``: a read-only live view of one of the
+    caller's routes (:class:`rtmcore.extras.RouteRecord`; assigning to it is
+    refused), valid while the route is referenced; it needs no release.
+    ``ERROR_ACCESS_DENIED`` for another entity's route,
+    ``ERROR_INVALID_HANDLE`` for a stale handle.
+    """
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).get_route_pointer(_handle(route_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmLockRoute(rtm_reg_handle, route_handle, exclusive, lock_route, route_pointer=True):
+    """``RtmLockRoute(RtmRegHandle, RouteHandle, Exclusive, LockRoute,
+    RoutePointer [out, opt])`` (spec 2.5, 1.17).
+
+    The owner locks (``lock_route`` true) or unlocks (false) one of its
+    routes.  Returns ``(status, route_pointer)``: on a lock, unless
+    ``route_pointer`` is ``None`` (C's NULL), the live route record
+    (:class:`rtmcore.extras.RouteRecord`); under an exclusive lock its
+    editable fields (U8: ``neighbour``, ``flags``, ``flags1``, ``metric``,
+    ``preference``, ``pref_info``, ``belongs_to_views``,
+    ``entity_specific_info``, ``next_hops``) may be assigned, and
+    ``RtmUpdateAndUnlockRoute`` commits them.  An unlock (pass the lock's
+    mode) abandons uncommitted edits; its pointer output is ``None``.
+    ``ERROR_ACCESS_DENIED`` for another entity's route, ``ERROR_NOT_FOUND``
+    when locking a deleted route, ``ERROR_INVALID_PARAMETER`` when locking a
+    locked route or unlocking one not locked in that mode.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        rec = ent.lock_route(_handle(route_handle), bool(exclusive), bool(lock_route))
+        return NO_ERROR, (rec if route_pointer is not None else None)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmUpdateAndUnlockRoute(rtm_reg_handle, route_handle, time_to_live=INFINITE,
+                            route_list_handle=None, notify_type=0, notify_handle=None):
+    """``RtmUpdateAndUnlockRoute(RtmRegHandle, RouteHandle, TimeToLive,
+    RouteListHandle [opt], NotifyType, NotifyHandle [opt], ChangeFlags [out])``
+    (spec 2.5).
+
+    Commits the edits made through the ``RtmLockRoute`` pointer (the route is
+    repositioned, best routes recomputed, changes notified, its timer set
+    from ``time_to_live``, ``INFINITE`` = never expires), moves it into
+    ``route_list_handle`` if one is given (``None`` / 0 = none), then
+    unlocks.  Returns ``(status, change_flags)``: ``RTM_ROUTE_CHANGE_BEST``
+    if a best route changed.  On failure the route stays locked with its
+    edits (unlock it with ``RtmLockRoute(..., FALSE)``):
+    ``ERROR_ACCESS_DENIED`` (not the owner), ``ERROR_INVALID_PARAMETER`` (the
+    route is not locked, a reserved argument is set, a bad TTL or next hop),
+    ``ERROR_NOT_FOUND`` (the route was deleted meanwhile).
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(route_handle)
+        try:
+            ttl = operator.index(time_to_live)
+        except TypeError:
+            ttl = -1
+        if not 0 <= ttl <= INFINITE:
+            raise _E.InvalidParameter(f"time to live {time_to_live!r} is not a ULONG")
+        flags = ent.update_and_unlock_route(h, ttl, _opt_handle(route_list_handle),
+                                            notify_type, notify_handle)
+        return NO_ERROR, flags
+    except Exception as exc:
+        return _status(exc), None
 
 
 # ---------------------------------------------------------------------------
@@ -895,3 +1103,455 @@ def RtmReferenceHandles(rtm_reg_handle, num_handles, rtm_handles):
         return NO_ERROR
     except Exception as exc:
         return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.2 Opaque pointers and destination locks
+# ---------------------------------------------------------------------------
+def RtmLockDestination(rtm_reg_handle, dest_handle, exclusive, lock_dest):
+    """``RtmLockDestination(RtmRegHandle, DestHandle, Exclusive, LockDest)``
+    (spec 2.2, 1.17).
+
+    Locks (``lock_dest`` true) or unlocks (false) the destination and its
+    routes, shared (``exclusive`` false) or exclusive; the unlock passes the
+    lock's mode, and each lock needs its own unlock.  Returns the status:
+    ``ERROR_INVALID_HANDLE`` for a stale destination handle,
+    ``ERROR_INVALID_PARAMETER`` for an unlock without a lock in that mode.
+    Any entity may lock any destination: never ``ERROR_ACCESS_DENIED`` (U26).
+    """
+    try:
+        _entity(rtm_reg_handle).lock_destination(_handle(dest_handle), bool(exclusive),
+                                                 bool(lock_dest))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmGetOpaqueInformationPointer(rtm_reg_handle, dest_handle):
+    """``RtmGetOpaqueInformationPointer(RtmRegHandle, DestHandle,
+    OpaqueInfoPointer [out])`` (spec 2.2, 1.14).
+
+    Returns ``(status, opaque_info_pointer)``: the caller's slot in the
+    destination, an :class:`rtmcore.extras.OpaqueSlot` whose ``.value`` is
+    read and written (it starts as ``None``; write it under an exclusive
+    destination lock, read it under a shared one).  ``ERROR_NOT_FOUND`` if
+    the caller registered without ``ReserveOpaquePointer``,
+    ``ERROR_INVALID_HANDLE`` for a stale destination handle.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.get_opaque_information_pointer(_handle(dest_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+# ---------------------------------------------------------------------------
+# 2.3 Entity methods
+# ---------------------------------------------------------------------------
+@dataclass
+class EntityMethodInput:
+    """``RTM_ENTITY_METHOD_INPUT`` of ``RtmInvokeMethod``.
+
+    ``method_type``: bit mask of the methods to run
+    (``METHOD_TYPE_ALL_METHODS`` = all); ``input_data``: bytes passed to every
+    method run; ``input_size``: how many bytes of ``input_data`` to pass
+    (``None`` = all of them; more than ``len(input_data)`` is
+    ``ERROR_INVALID_PARAMETER``).
+    """
+
+    method_type: int = 0
+    input_data: bytes = b""
+    input_size: int | None = None
+
+
+EntityMethodOutput = MethodOutput
+"""``RTM_ENTITY_METHOD_OUTPUT``: one ``(method_type, method_status,
+output_data)`` record of ``RtmInvokeMethod``."""
+
+_METHOD_OUTPUT_HEADER = 12      # MethodType, MethodStatus, OutputSize: three 32-bit fields
+
+
+def _method_output_size(record) -> int:
+    """Bytes one output record takes in the C output area (U23): the header
+    and the data, padded to a multiple of 4."""
+    return (_METHOD_OUTPUT_HEADER + len(record.output_data) + 3) & ~3
+
+
+def RtmGetEntityMethods(rtm_reg_handle, entity_handle, num_methods):
+    """``RtmGetEntityMethods(RtmRegHandle, EntityHandle, NumMethods [in/out],
+    ExptMethods [out])`` (spec 2.3).
+
+    ``num_methods`` is the capacity.  Returns ``(status, num_methods,
+    methods)``: ``methods`` are the method type bits the entity exports, in
+    ascending order (the methods themselves are reached only through
+    ``RtmInvokeMethod``), and ``num_methods`` is how many it exports.
+    Capacity semantics (U25): capacity 0 is the counting call (``NO_ERROR``,
+    no entries); a capacity below the total gives the first ``capacity`` bits
+    and ``ERROR_INSUFFICIENT_BUFFER``.  ``ERROR_INVALID_HANDLE`` if the entity
+    is not registered.  The entity handle is not consumed (U29).
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        cap = _capacity(num_methods, "methods")
+        bits = ent.get_entity_methods(_handle(entity_handle))
+        total = len(bits)
+        if cap == 0:
+            return NO_ERROR, total, []
+        if cap < total:
+            return ERROR_INSUFFICIENT_BUFFER, total, bits[:cap]
+        return NO_ERROR, total, bits
+    except Exception as exc:
+        return _status(exc), num_methods, None
+
+
+def RtmInvokeMethod(rtm_reg_handle, entity_handle, method_input, output_size):
+    """``RtmInvokeMethod(RtmRegHandle, EntityHandle, Input, OutputSize [in/out],
+    Output [out])`` (spec 2.3, U23).
+
+    Runs the methods of the entity selected by ``method_input.method_type``
+    (an :class:`EntityMethodInput`), in ascending bit order, each with
+    ``method_input.input_data``.  ``output_size`` is the size in bytes of the
+    C output area (``None``: no limit); a record takes 12 bytes plus its
+    data, padded to a multiple of 4.  Returns ``(status, output_size,
+    output)``: ``output`` is the list of :data:`EntityMethodOutput` records,
+    ``output_size`` the bytes they take.  If the records do not all fit, the
+    ones that fit are returned with ``ERROR_INSUFFICIENT_BUFFER`` (every
+    selected method has run all the same).  ``ERROR_INVALID_HANDLE`` if the
+    entity is not registered; ``ERROR_INVALID_PARAMETER`` for a bad input, or
+    when the target's methods are blocked and this call cannot wait (see
+    :mod:`rtmcore.extras`); otherwise a call on a blocked target waits until
+    it resumes.
+
+    Exported methods are Python callables ``method(caller_handle,
+    callee_handle, method_type_bit, input_data)`` returning ``bytes``,
+    ``(status, bytes)`` or ``None``.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        inp = _required(method_input, EntityMethodInput, "method_input")
+        data = inp.input_data
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise _E.InvalidParameter("input_data must be bytes")
+        data = bytes(data)
+        if inp.input_size is not None:
+            size = _capacity(inp.input_size, "input size")
+            if size > len(data):
+                raise _E.InvalidParameter(f"input size {size} but only {len(data)} bytes")
+            data = data[:size]
+        cap = None if output_size is None else _capacity(output_size, "output size")
+        records = ent.invoke_method(_handle(entity_handle), inp.method_type, data)
+        used, out = 0, []
+        for rec in records:
+            size = _method_output_size(rec)
+            if cap is not None and used + size > cap:
+                return ERROR_INSUFFICIENT_BUFFER, used, out
+            used += size
+            out.append(rec)
+        return NO_ERROR, used, out
+    except Exception as exc:
+        return _status(exc), output_size, None
+
+
+def RtmBlockMethods(rtm_reg_handle, target_handle, target_type, blocking_flag):
+    """``RtmBlockMethods(RtmRegHandle, TargetHandle [opt], TargetType [opt],
+    BlockingFlag)`` (spec 2.3).
+
+    ``blocking_flag``: ``RTM_BLOCK_METHODS`` blocks all of the caller's
+    methods (invocations from other threads wait), ``RTM_RESUME_METHODS``
+    resumes them.  ``target_handle`` must be ``None`` / 0 and
+    ``target_type`` 0: blocking one destination, route or next hop is
+    ``ERROR_NOT_SUPPORTED``.  Returns the status (``ERROR_INVALID_PARAMETER``
+    for another flag value).
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        target = _opt_handle(target_handle)
+        ttype = _ulong(target_type or 0, "target type", 0xFF)
+        ent.block_methods(blocking_flag, target, ttype)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.8 Enumerations
+# ---------------------------------------------------------------------------
+def RtmCreateDestEnum(rtm_reg_handle, target_views, enum_flags, net_address=None,
+                      protocol_id=RTM_BEST_PROTOCOL):
+    """``RtmCreateDestEnum(RtmRegHandle, TargetViews, EnumFlags, NetAddress,
+    ProtocolId, RtmEnumHandle [out])`` (spec 2.8).
+
+    ``enum_flags``: ``RTM_ENUM_START`` (whole table, ``net_address`` ignored),
+    ``RTM_ENUM_NEXT`` (from ``net_address`` on, inclusive) or
+    ``RTM_ENUM_RANGE`` (``net_address`` and its more-specifics), optionally
+    OR ``RTM_ENUM_OWN_DESTS``.  ``target_views`` 0 enumerates every
+    destination (hold-only ones included) without per-view information.
+    Returns ``(status, enum_handle)``; end it with ``RtmDeleteEnumHandle``.
+    ``ERROR_INVALID_PARAMETER`` for bad flags or a missing address,
+    ``ERROR_NOT_SUPPORTED`` for an unsupported view.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.create_dest_enum(_ulong(target_views, "target views"),
+                                              _ulong(enum_flags, "enum flags"), net_address,
+                                              _ulong(protocol_id, "protocol id"))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetEnumDests(rtm_reg_handle, enum_handle, num_dests):
+    """``RtmGetEnumDests(RtmRegHandle, EnumHandle, NumDests [in/out],
+    DestInfos [out])`` (spec 2.8, 1.12).
+
+    ``num_dests`` is the capacity (at most ``MaxHandlesInEnum``, else
+    ``ERROR_INVALID_PARAMETER``).  Returns ``(status, num_dests,
+    dest_infos)``; release the infos with ``RtmReleaseDests``.  The status is
+    ``ERROR_NO_MORE_ITEMS`` once the end of the table is reached, possibly
+    with a last non-empty batch; ``ERROR_INVALID_HANDLE`` for a stale
+    enumeration handle or one of another kind or entity.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(enum_handle)
+        cap = _capacity(num_dests, "destination infos")
+        with ent.core:
+            infos = ent.get_enum_dests(h, cap)
+            done = ent._enum(h, "dest").done
+        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(infos), infos
+    except Exception as exc:
+        return _status(exc), num_dests, None
+
+
+def RtmCreateRouteEnum(rtm_reg_handle, dest_handle, target_views, enum_flags,
+                       start_dest=None, matching_flags=RTM_MATCH_NONE, criteria_route=None,
+                       criteria_interface=0):
+    """``RtmCreateRouteEnum(RtmRegHandle, DestHandle [opt], TargetViews,
+    EnumFlags, StartDest [opt], MatchingFlags, CriteriaRoute [opt],
+    CriteriaInterface, RtmEnumHandle [out])`` (spec 2.8).
+
+    The routes of one destination (``dest_handle``; the range flags are then
+    ignored) or, with ``dest_handle`` ``None`` / 0, of the table (range flags
+    as in ``RtmCreateDestEnum``, from ``start_dest``); ``RTM_ENUM_OWN_ROUTES``
+    keeps only the caller's.  ``matching_flags`` / ``criteria_route`` /
+    ``criteria_interface`` select routes as ``RtmGetExactMatchRoute`` does.
+    Hold-down routes are enumerated only with ``target_views`` 0.  Returns
+    ``(status, enum_handle)``.  ``ERROR_INVALID_PARAMETER`` for bad flags or
+    missing criteria, ``ERROR_NOT_SUPPORTED`` for an unsupported view,
+    ``ERROR_INVALID_HANDLE`` for a stale destination handle.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        if criteria_route is not None and not isinstance(criteria_route, RouteInfo):
+            raise _E.InvalidParameter("criteria_route must be a RouteInfo")
+        return NO_ERROR, ent.create_route_enum(
+            _opt_handle(dest_handle), _ulong(target_views, "target views"),
+            _ulong(enum_flags, "enum flags"), start_dest,
+            _ulong(matching_flags, "matching flags"), criteria_route,
+            _ulong(criteria_interface or 0, "criteria interface"))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetEnumRoutes(rtm_reg_handle, enum_handle, num_routes):
+    """``RtmGetEnumRoutes(RtmRegHandle, EnumHandle, NumRoutes [in/out],
+    RouteHandles [out])`` (spec 2.8, 1.12).
+
+    ``num_routes`` is the capacity (at most ``MaxHandlesInEnum``).  Returns
+    ``(status, num_routes, route_handles)``, each handle referenced
+    (``RtmReleaseRoutes``), in destination order then selection order;
+    ``ERROR_NO_MORE_ITEMS`` once the end is reached, possibly with a last
+    non-empty batch.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(enum_handle)
+        cap = _capacity(num_routes, "route handles")
+        with ent.core:
+            handles = ent.get_enum_routes(h, cap)
+            st = ent._enum(h, "route")
+            done = st.done and not st.pending
+        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(handles), handles
+    except Exception as exc:
+        return _status(exc), num_routes, None
+
+
+def RtmCreateNextHopEnum(rtm_reg_handle, enum_flags, net_address=None):
+    """``RtmCreateNextHopEnum(RtmRegHandle, EnumFlags, NetAddress,
+    RtmEnumHandle [out])`` (spec 2.8).
+
+    The caller's own next hops (U38) by address: ``RTM_ENUM_START`` (all),
+    ``RTM_ENUM_NEXT`` (from ``net_address`` on) or ``RTM_ENUM_RANGE`` (next-hop
+    addresses inside ``net_address``).  Returns ``(status, enum_handle)``;
+    ``ERROR_INVALID_PARAMETER`` for bad flags or a missing address.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.create_next_hop_enum(_ulong(enum_flags, "enum flags"), net_address)
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetEnumNextHops(rtm_reg_handle, enum_handle, num_next_hops):
+    """``RtmGetEnumNextHops(RtmRegHandle, EnumHandle, NumNextHops [in/out],
+    NextHopHandles [out])`` (spec 2.8, 1.12).
+
+    ``num_next_hops`` is the capacity (at most ``MaxHandlesInEnum``).  Returns
+    ``(status, num_next_hops, next_hop_handles)``, each handle referenced
+    (``RtmReleaseNextHops``); ``ERROR_NO_MORE_ITEMS`` once no next hop is
+    left, possibly with a last non-empty batch.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        h = _handle(enum_handle)
+        cap = _capacity(num_next_hops, "next-hop handles")
+        with ent.core:
+            handles = ent.get_enum_next_hops(h, cap)
+            done = len(handles) < cap
+            if not done:                  # a full batch: is anything left?
+                st = ent._enum(h, "nexthop")
+                last = st.last
+                peek = ent.get_enum_next_hops(h, 1)
+                st.last = last
+                ent.release_next_hops(peek)
+                done = not peek
+        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(handles), handles
+    except Exception as exc:
+        return _status(exc), num_next_hops, None
+
+
+def RtmDeleteEnumHandle(rtm_reg_handle, enum_handle):
+    """``RtmDeleteEnumHandle(RtmRegHandle, EnumHandle)`` (spec 2.8): ends an
+    enumeration of any kind (destinations, routes, next hops, route list) and
+    consumes its handle.  Returns the status (``ERROR_INVALID_HANDLE`` for an
+    unknown handle or one of another entity)."""
+    try:
+        _entity(rtm_reg_handle).delete_enum_handle(_handle(enum_handle))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.10 Route lists
+# ---------------------------------------------------------------------------
+def RtmCreateRouteList(rtm_reg_handle):
+    """``RtmCreateRouteList(RtmRegHandle, RouteListHandle [out])`` (spec 2.10).
+    Returns ``(status, route_list_handle)``: a new, empty list of the
+    caller's (delete it with ``RtmDeleteRouteList``)."""
+    try:
+        return NO_ERROR, _entity(rtm_reg_handle).create_route_list()
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmInsertInRouteList(rtm_reg_handle, route_list_handle, num_routes, route_handles):
+    """``RtmInsertInRouteList(RtmRegHandle, RouteListHandle [opt], NumRoutes,
+    RouteHandles)`` (spec 2.10).
+
+    Moves the first ``num_routes`` routes into the list, out of any list they
+    were in; with ``route_list_handle`` ``None`` / 0, takes them out of their
+    lists.  The caller keeps its handle references.  Returns the status; all
+    routes are checked before any moves: ``ERROR_INVALID_HANDLE`` (stale list
+    or route handle, another entity's list), ``ERROR_ACCESS_DENIED`` (a route
+    of another entity, U40), ``ERROR_NOT_FOUND`` (a deleted route).  A count
+    of 0 moves nothing (the list handle is still checked).
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        lst = _opt_handle(route_list_handle)
+        hs = _handles(num_routes, route_handles, "route handles")
+        ent.insert_in_route_list(lst, hs)
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+def RtmCreateRouteListEnum(rtm_reg_handle, route_list_handle):
+    """``RtmCreateRouteListEnum(RtmRegHandle, RouteListHandle,
+    RtmEnumHandle [out])`` (spec 2.10).  Returns ``(status, enum_handle)``:
+    an enumeration of the routes in the list when it is created (routes that
+    leave the list meanwhile are skipped, U21); end it with
+    ``RtmDeleteEnumHandle``."""
+    try:
+        ent = _entity(rtm_reg_handle)
+        return NO_ERROR, ent.create_route_list_enum(_handle(route_list_handle))
+    except Exception as exc:
+        return _status(exc), None
+
+
+def RtmGetListEnumRoutes(rtm_reg_handle, enum_handle, num_routes):
+    """``RtmGetListEnumRoutes(RtmRegHandle, EnumHandle, NumRoutes [in/out],
+    RouteHandles [out])`` (spec 2.10).
+
+    ``num_routes`` is the capacity (at most ``MaxHandlesInEnum``, else
+    ``ERROR_INVALID_PARAMETER``).  Returns ``(status, num_routes,
+    route_handles)``, each handle referenced (``RtmReleaseRoutes``).  The
+    status is ``NO_ERROR`` on success, at the end too: a batch shorter than
+    the capacity is the end.
+    """
+    try:
+        ent = _entity(rtm_reg_handle)
+        handles = ent.get_list_enum_routes(_handle(enum_handle),
+                                           _capacity(num_routes, "route handles"))
+        return NO_ERROR, len(handles), handles
+    except Exception as exc:
+        return _status(exc), num_routes, None
+
+
+def RtmDeleteRouteList(rtm_reg_handle, route_list_handle):
+    """``RtmDeleteRouteList(RtmRegHandle, RouteListHandle)`` (spec 2.10):
+    empties the list (its routes stay in the table), frees it and consumes
+    its handle.  Returns the status (``ERROR_INVALID_HANDLE`` for a stale
+    list or another entity's)."""
+    try:
+        _entity(rtm_reg_handle).delete_route_list(_handle(route_list_handle))
+        return NO_ERROR
+    except Exception as exc:
+        return _status(exc)
+
+
+# ---------------------------------------------------------------------------
+# 2.12 IPv6 conversions of the SDK header (no registration handle)
+# ---------------------------------------------------------------------------
+def _ipv6_size(address_size) -> None:
+    if _ulong(address_size, "address size") != IPV6_ADDRESS_LEN_IN_BYTES:
+        raise _E.InvalidParameter(f"address size {address_size!r}: an IPv6 address has "
+                                  f"{IPV6_ADDRESS_LEN_IN_BYTES} bytes")
+
+
+def RtmConvertNetAddressToIpv6AddressAndLength(net_address,
+                                               address_size=IPV6_ADDRESS_LEN_IN_BYTES):
+    """``RtmConvertNetAddressToIpv6AddressAndLength(pNetAddress, pAddress [out],
+    pLength [out], dwAddressSize)`` (spec 2.12, SDK header only).
+
+    Returns ``(status, address, length)``: the ``ipaddress.IPv6Address`` and
+    prefix length of an IPv6 ``NetAddress``.  ``ERROR_INVALID_PARAMETER`` for
+    ``None``, an address of another family, or an ``address_size`` other
+    than ``IPV6_ADDRESS_LEN_IN_BYTES`` (16).
+    """
+    try:
+        if not isinstance(net_address, NetAddress):
+            raise _E.InvalidParameter("net_address must be a NetAddress")
+        _ipv6_size(address_size)
+        address, length = RTM_IPV6_GET_ADDR_AND_LEN(net_address)
+        return NO_ERROR, address, length
+    except Exception as exc:
+        return _status(exc), None, None
+
+
+def RtmConvertIpv6AddressAndLengthToNetAddress(address, length,
+                                               address_size=IPV6_ADDRESS_LEN_IN_BYTES):
+    """``RtmConvertIpv6AddressAndLengthToNetAddress(pNetAddress [out], Address,
+    dwLength, dwAddressSize)`` (spec 2.12, SDK header only).
+
+    ``address``: an ``ipaddress.IPv6Address``, a string or an integer.
+    Returns ``(status, net_address)``: the ``AF_INET6`` ``NetAddress``.
+    ``ERROR_INVALID_PARAMETER`` for a bad address, a length over 128, host
+    bits set beyond the length (U5), or an ``address_size`` other than 16.
+    """
+    try:
+        _ipv6_size(address_size)
+        return NO_ERROR, RTM_IPV6_SET_ADDR_AND_LEN(address,
+                                                   _ulong(length, "length", 0xFFFF))
+    except Exception as exc:
+        return _status(exc), None

@@ -94,13 +94,6 @@ def test_every_function_is_exported():
         assert name in rtmv2.__all__
 
 
-def test_no_stubs_for_functions_the_pythonic_api_lacks():
-    for name in ("RtmCreateDestEnum", "RtmGetEnumDests",
-                 "RtmCreateRouteList", "RtmHoldDestination", "RtmLockRoute",
-                 "RtmGetEntityMethods", "RtmGetOpaqueInformationPointer"):
-        assert not hasattr(rtmv2, name), name
-
-
 def test_constants_macros_and_status_codes_are_reexported():
     assert rtmv2.RTM_ROUTE_CHANGE_BEST == 0x00010000
     assert rtmv2.RTM_VIEW_MASK_ALL == 0xFFFFFFFF
