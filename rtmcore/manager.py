@@ -1154,6 +1154,10 @@ class Entity(EntityExtras, EntityCore):
         for info in infos:
             if getattr(info, "_notify", None) != int(notify):
                 raise E.InvalidHandle("not a changed-destination info of this registration")
+        if len({id(i) for i in infos}) != len(infos) or not all(i._refs_held for i in infos):
+            # checked before any is released, as release_dests does: a bad batch
+            # releases nothing
+            raise E.InvalidHandle("the batch holds an info twice or one already released")
         for info in infos:
             self.release_dest_info(info)
 

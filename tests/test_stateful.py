@@ -16,6 +16,9 @@ that suddenly names another object (or an object that changes handle) fails.
 
 The deterministic tests at the end pin the tie-break, identity and flag
 rules with values worked out by hand from the specification.
+
+``tests/test_stateful_rtm.py`` extends this machine with change
+notification, enumerations, route lists, hold-down and route expiry.
 """
 from __future__ import annotations
 
@@ -57,10 +60,15 @@ def test_model_constants_match_the_package():
     for name in ("RTM_VIEW_MASK_UCAST", "RTM_VIEW_MASK_MCAST", "RTM_VIEW_MASK_ALL",
                  "RTM_ROUTE_CHANGE_FIRST", "RTM_ROUTE_CHANGE_NEW", "RTM_ROUTE_CHANGE_BEST",
                  "RTM_NEXTHOP_CHANGE_NEW", "RTM_ROUTE_STATE_CREATED", "RTM_ROUTE_STATE_DELETED",
-                 "RTM_BEST_PROTOCOL", "RTM_THIS_PROTOCOL", "DELETE_NOT_FOUND"):
+                 "RTM_BEST_PROTOCOL", "RTM_THIS_PROTOCOL", "DELETE_NOT_FOUND", "INFINITE",
+                 "RTM_ROUTE_FLAGS_FORWARDING", "RTM_CHANGE_TYPE_ALL", "RTM_CHANGE_TYPE_BEST",
+                 "RTM_CHANGE_TYPE_FORWARDING", "RTM_NOTIFY_ONLY_MARKED_DESTS", "RTM_ENUM_START",
+                 "RTM_ENUM_NEXT", "RTM_ENUM_RANGE", "RTM_ENUM_OWN_DESTS", "RTM_ENUM_OWN_ROUTES",
+                 "RTM_MATCH_NONE", "RTM_MATCH_OWNER", "RTM_MATCH_NEIGHBOUR", "RTM_MATCH_PREF",
+                 "RTM_MATCH_NEXTHOP", "RTM_MATCH_INTERFACE", "RTM_MATCH_FULL"):
         assert getattr(M, name) == getattr(R, name), name
     for name in ("ERROR_ACCESS_DENIED", "ERROR_INVALID_HANDLE", "ERROR_NOT_SUPPORTED",
-                 "ERROR_INVALID_PARAMETER", "ERROR_NOT_FOUND"):
+                 "ERROR_INVALID_PARAMETER", "ERROR_NOT_FOUND", "ERROR_NO_SYSTEM_RESOURCES"):
         assert getattr(M, name) == getattr(R.errors, name), name
 
 
@@ -135,8 +143,7 @@ class TableMachine(RuleBasedStateMachine):
         super().__init__()
         self.af = R.AF_INET if self.FAMILY == 4 else R.AF_INET6
         self.bits = 32 if self.FAMILY == 4 else 128
-        self.rtm = R.RoutingTableManager(views=self.VIEWS, max_next_hops_in_route=self.MAX_NH)
-        self.model = M.Model(self.FAMILY, self.VIEWS, self.MAX_NH)
+        self.rtm, self.model = self.make_tables()
         self.view_ids = [v for v in range(32) if self.VIEWS >> v & 1]
         self.ents = []
         self.ent_of_handle = {}
@@ -151,8 +158,8 @@ class TableMachine(RuleBasedStateMachine):
         self.step = 0
         self.flooded = False
         self.check_lookups = self.FAMILY == 6
-        for proto, inst in ENTITIES:
-            e = self.rtm.register_entity(proto, inst, self.af)
+        for i, (proto, inst) in enumerate(ENTITIES):
+            e = self.rtm.register_entity(proto, inst, self.af, **self.entity_options(i))
             me = self.model.register(proto, inst)
             self.ents.append((e, me))
             self.ent_of_handle[e.handle] = me
@@ -167,6 +174,15 @@ class TableMachine(RuleBasedStateMachine):
                                         dtype=np.uint64)
 
     # -- helpers ----------------------------------------------------------------------
+    def make_tables(self):
+        """The manager under test and its model (subclasses add a clock, limits)."""
+        return (R.RoutingTableManager(views=self.VIEWS, max_next_hops_in_route=self.MAX_NH),
+                M.Model(self.FAMILY, self.VIEWS, self.MAX_NH))
+
+    def entity_options(self, i: int) -> dict:
+        """Keyword arguments of register_entity for ENTITIES[i]."""
+        return {}
+
     def both(self, model_call, real_call, what: str):
         """Run the model, then the real call; if the model refuses, the real call
         must raise one of the acceptable errors.  Returns FAILED or both results."""
@@ -245,23 +261,31 @@ class TableMachine(RuleBasedStateMachine):
         self.nh_pool.append(h)
 
     def _add(self, e: int, prefix, nbr, nh_pairs, metric, pref, views, flags, info, mode,
-             ret, route=None) -> None:
+             ret, route=None, ttl=None, rlist=None) -> None:
+        """add_route_to_dest on both; ``ttl`` (None: not given, i.e. INFINITE)
+        and ``rlist`` ((handle, model list) or None: not given) are the
+        time-to-live and route-list arguments."""
         real_e, me = self.ents[e]
         nbr_h, nbr_m = nbr
         rh, rm = route if route is not None else (None, None)
+        extra, mextra = {}, {}
+        if ttl is not None:
+            extra["time_to_live"] = mextra["ttl"] = ttl
+        if rlist is not None:
+            extra["route_list"], mextra["route_list"] = rlist
         what = (f"{me!r} add_route_to_dest({prefix!r}, neighbour={nbr_m!r}, next_hops="
                 f"{[m for _, m in nh_pairs]!r}, metric={metric}, preference={pref}, "
                 f"views={views:#x}, flags={flags:#x}, info={info}, change_flags={mode:#x}, "
-                f"return_handle={ret}, route={rm!r})")
+                f"return_handle={ret}, route={rm!r}, {mextra})")
         res = self.both(
             lambda: self.model.add_route(
                 me, prefix, neighbour=nbr_m, next_hops=[m for _, m in nh_pairs], metric=metric,
                 preference=pref, views=views, flags=flags, info=info, change_flags=mode,
-                route=rm, return_handle=ret),
+                route=rm, return_handle=ret, **mextra),
             lambda: real_e.add_route_to_dest(
                 prefix, neighbour=nbr_h, next_hops=tuple(h for h, _ in nh_pairs), metric=metric,
                 preference=pref, views=views, flags=flags, entity_specific_info=info,
-                change_flags=mode, return_handle=ret, route=rh),
+                change_flags=mode, return_handle=ret, route=rh, **extra),
             what)
         if res is FAILED:
             return
@@ -297,11 +321,12 @@ class TableMachine(RuleBasedStateMachine):
         assert net(str(di.dest_address)) == mi.dest.prefix, where
         assert di.belongs_to_views == mi.belongs_to_views, \
             f"{where}: belongs_to_views {di.belongs_to_views:#x}, model {mi.belongs_to_views:#x}"
-        got = [(v.view_id, v.num_routes, v.dest_flags, v.hold_route) for v in di.view_info]
-        exp = [(v.view_id, v.num_routes, v.dest_flags, 0) for v in mi.view_info]
+        got = [(v.view_id, v.num_routes, v.dest_flags) for v in di.view_info]
+        exp = [(v.view_id, v.num_routes, v.dest_flags) for v in mi.view_info]
         assert got == exp, f"{where}: view info {got}, model {exp}"
         for v, mv in zip(di.view_info, mi.view_info):
             self.routes.bind(v.route, mv.route, f"{where} view {v.view_id} best route")
+            self.routes.bind(v.hold_route, mv.hold_route, f"{where} view {v.view_id} hold route")
             owner = self.ent_of_handle.get(v.owner) if v.owner else None
             assert owner is mv.owner, \
                 f"{where} view {v.view_id}: owner {owner!r}, model {mv.owner!r}"
