@@ -763,8 +763,10 @@ class Entity(EntityExtras, EntityCore):
         a = np.asarray(addresses)
         if not self.v6 and a.dtype == np.uint32 and a.ndim == 1:
             n = len(a)
-            nodes = np.empty(n, np.uint32)
-            self.core.bulk_lookup4(a, int(view), nodes)
+            res = LookupResult(np.empty(n, np.uint32), np.empty(n, np.int16),
+                               np.empty(n, np.uint64), np.empty(n, np.uint64))
+            self.core.bulk_lookup4_full(a, int(view), *res)
+            return res
         else:
             hi, lo, _, n = self._columns(a, 0)
             nodes = np.empty(n, np.uint32)
