@@ -47,6 +47,11 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+cdef extern from "Python.h":
+    # Declared without an exception clause: the caller tests and clears the error.
+    long PyLong_AsLong_raw "PyLong_AsLong"(object o) noexcept
+    void* PyErr_Occurred_raw "PyErr_Occurred"() noexcept
+    void PyErr_Clear_raw "PyErr_Clear"() noexcept
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_acquire_lock, PyThread_release_lock,
@@ -3537,10 +3542,10 @@ cdef class EntityCore:
         st = self.core.check_nh_for(self.slot, h, &sp.neighbour)
         if st:
             _raise_status(st, f"neighbour {h:#x}: " + _nh_problem(st))
-        if next_hops is None or next_hops == ():
+        if next_hops is None:
             sp.n_nh = 0
             return 0
-        if isinstance(next_hops, int):      # one next hop: no tuple on the per-call path
+        if type(next_hops) is int or isinstance(next_hops, int):   # one next hop: no tuple
             h = _as_handle(next_hops)
             if h == 0:
                 sp.n_nh = 0
@@ -3567,11 +3572,13 @@ cdef class EntityCore:
                     raise _errors.InvalidParameter(f"next hop {h:#x} listed twice")
         return 0
 
-    def add_route_to_dest(self, dest, RouteInfo route_info=None, *, route=None,
-                          bint return_handle=False, time_to_live=0xFFFFFFFF, route_list=None,
-                          notify_type=0, notify_handle=None, change_flags=0,
-                          neighbour=None, next_hops=None, metric=None, preference=None,
-                          views=None, flags=None, flags1=None, entity_specific_info=None):
+    # Keyword-only parameters are matched in declaration order: the route
+    # fields a caller passes on every call come first.
+    def add_route_to_dest(self, dest, RouteInfo route_info=None, *, neighbour=None,
+                          next_hops=None, metric=None, preference=None, views=None,
+                          route=None, bint return_handle=False, time_to_live=0xFFFFFFFF,
+                          route_list=None, notify_type=0, notify_handle=None, change_flags=0,
+                          flags=None, flags1=None, entity_specific_info=None):
         """Add a route, or update an existing one (``RtmAddRouteToDest``).
 
         Parameters
@@ -3711,8 +3718,13 @@ cdef class EntityCore:
 
 cdef inline uint32_t _u32(object v, str name) except? 0xFFFFFFFFU:
     """An unsigned 32-bit argument, or InvalidParameter."""
-    if type(v) is int and 0 <= <object>v <= 0xFFFFFFFF:
-        return <uint32_t>v
+    cdef long x
+    if type(v) is int:
+        x = PyLong_AsLong_raw(v)        # -1 with OverflowError set beyond a C long
+        if 0 <= x <= 0xFFFFFFFF:
+            return <uint32_t>x
+        if x == -1 and PyErr_Occurred_raw() != NULL:
+            PyErr_Clear_raw()
     if isinstance(v, int) and 0 <= v <= 0xFFFFFFFF:
         return <uint32_t>int(v)
     raise _errors.InvalidParameter(f"{name} {v!r}: an unsigned 32-bit integer")
