@@ -1277,6 +1277,14 @@ cdef class Core:
         cdef uint32_t m = 0
         cdef int i
         cdef size_t base = <size_t>d * self.nv
+        cdef uint8_t f
+        if self.nv <= 2:                  # the node's view flags say it: no best-route read
+            f = self.nodes[d].flags
+            if f & NF_INV0:
+                m = 1u << self.view_id[0]
+            if self.nv == 2 and (f & NF_INV1):
+                m |= 1u << self.view_id[1]
+            return m
         for i in range(self.nv):
             if self.best[base + i].route:
                 m |= 1u << self.view_id[i]

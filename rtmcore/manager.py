@@ -85,9 +85,9 @@ class NextHopInfo:
     _refs_held: bool = field(default=False, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class DestViewInfo:
-    """One view's part of ``RTM_DEST_INFO``."""
+class DestViewInfo(NamedTuple):
+    """One view's part of ``RTM_DEST_INFO`` (immutable; a named tuple, cheap
+    to build on the per-call query paths)."""
 
     view_id: int
     num_routes: int
