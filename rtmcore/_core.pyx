@@ -965,6 +965,12 @@ cdef class Core:
                     return x
             i = (i + 1) & mask
 
+    cdef inline void prefetch_node(self, uint32_t x) noexcept nogil:
+        """Prefetch the key and trie links of node x (bytes 0..35: one or two lines)."""
+        cdef const char* p = <const char*>&self.nodes[x]
+        rtm_prefetch(p)
+        rtm_prefetch(p + 35)
+
     cdef inline void prefetch_row(self, int level, int v6, uint64_t hi, uint64_t lo,
                                   int plen) noexcept nogil:
         """Software pipeline for bulk loops, whose rows are reached at random.
@@ -990,7 +996,7 @@ cdef class Core:
         if x >= self.n_used:
             return
         if level == 1:
-            rtm_prefetch(&self.nodes[x])
+            self.prefetch_node(x)
             return
         r = self.nodes[x].routes
         for k in range(level - 2):
@@ -3213,7 +3219,7 @@ cdef class Core:
                         x = 0
                     cur[g] = x
                     if x:
-                        rtm_prefetch(&self.nodes[x])
+                        self.prefetch_node(x)
                         continue
                 out[q] = found[g]                 # this walk is over: start the next address
                 if next_q < n:
@@ -3293,7 +3299,7 @@ cdef class Core:
                         e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
                     ring[i & (PF_RING - 1)] = e
                     if e:
-                        rtm_prefetch(&self.nodes[e])
+                        self.prefetch_node(e)
                         rtm_prefetch(&bst[<size_t>e * nv + vi])
                 if j < 0:
                     continue
@@ -3325,7 +3331,7 @@ cdef class Core:
         with nogil:
             for i in range(n):
                 if i + PF_FAR < n and nodes[i + PF_FAR]:
-                    rtm_prefetch(&self.nodes[nodes[i + PF_FAR]])
+                    self.prefetch_node(nodes[i + PF_FAR])
                     rtm_prefetch(&self.best[<size_t>nodes[i + PF_FAR] * self.nv + vi])
                 x = nodes[i]
                 if x == 0:
