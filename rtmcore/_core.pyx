@@ -2743,26 +2743,41 @@ cdef class Core:
             self.heap_pop()
         return self.heap[0].t if self.heap_n else None
 
-    def pop_expired(self, uint64_t now):
-        """The routes whose timer is due at ``now``: a list of (time, slot) in
-        time order; their timers are disarmed."""
+    def expire_step(self, uint64_t now, const uint8_t[::1] has_callback):
+        """Process due timers in time order until one needs Python.
+
+        Hold-downs end here; a due route whose owner (entity slot ``e``) has
+        ``has_callback[e] == 0`` is deleted here (U16), as
+        ``delete_route_to_dest`` would.  Returns ``(deleted, item)``: how many
+        routes it deleted, and ``(time, slot)`` of the first due route whose
+        owner has a callback (its timer disarmed), or ``None`` when nothing is
+        due any more."""
         cdef TimerEnt e
-        out = []
-        while self.heap_n:
-            if not self.timer_live(&self.heap[0]):
+        cdef uint32_t out = 0, owner
+        cdef size_t deleted = 0
+        cdef Py_ssize_t ncb = has_callback.shape[0]
+        with nogil:
+            while self.heap_n:
+                if not self.timer_live(&self.heap[0]):
+                    self.heap_pop()
+                    continue
+                if self.heap[0].t > now:
+                    break
+                e = self.heap[0]
                 self.heap_pop()
-                continue
-            if self.heap[0].t > now:
-                break
-            e = self.heap[0]
-            self.heap_pop()
-            if e.kind == TIMER_HOLD:
-                self.stamp = e.t
-                self.hold_end(e.r)            # no callback: handled here, in time order
-            else:
-                out.append((e.t, e.r))
+                if e.kind == TIMER_HOLD:
+                    self.stamp = e.t
+                    self.hold_end(e.r)
+                    continue
                 self.rexp[e.r] = 0
-        return out
+                owner = self.routes[e.r].owner
+                if owner < ncb and has_callback[owner]:
+                    with gil:
+                        return deleted, (e.t, e.r)
+                self.tick()
+                self.route_delete(e.r, &out)
+                deleted += 1
+        return deleted, None
 
     def expiry_of(self, uint32_t r):
         """Route r's expiry time (ms), or None if it never expires."""

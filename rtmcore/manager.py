@@ -1400,7 +1400,19 @@ class RoutingTableManager:
         """
         fired = 0
         error = None
-        for _, r in self._core.pop_expired(self._core.clock_now()):
+        now = self._core.clock_now()
+        while True:
+            has_cb = np.zeros(max(self._entities, default=0) + 1, np.uint8)
+            for slot, ent in self._entities.items():
+                has_cb[slot] = ent.event_callback is not None
+            # Routes of owners without a callback are deleted in the engine, in
+            # time order, up to the first expiry that needs a Python call.
+            deleted, item = self._core.expire_step(now, has_cb)
+            fired += deleted
+            if item is None:
+                break
+            self._dispatch()
+            r = item[1]
             owner = self._entities.get(self._core.route_owner(r))
             h = self._core.route_handle(r)
             self._core.reference_handles([h])
