@@ -469,11 +469,18 @@ class Entity(EntityExtras, EntityCore):
         self._live()
         if not isinstance(info, DestInfo) or not info._refs_held:
             raise E.InvalidHandle("not a destination info with references, or already released")
-        hs = [info.dest_handle]
-        for v in info.view_info:
-            hs += [h for h in (v.route, v.owner, v.hold_route) if h]
+        self._release_infos([info])
+
+    def _release_infos(self, infos: list[DestInfo]) -> None:
+        """Release the handles of checked infos in one engine call (all or none)."""
+        hs = []
+        for info in infos:
+            hs.append(info.dest_handle)
+            for v in info.view_info:
+                hs += [h for h in (v.route, v.owner, v.hold_route) if h]
         self.core.release_handles(hs)
-        info._refs_held = False
+        for info in infos:
+            info._refs_held = False
 
     def release_dests(self, infos: Iterable[DestInfo]) -> None:
         """Release a batch of destination infos (``RtmReleaseDests``); the whole
@@ -482,8 +489,8 @@ class Entity(EntityExtras, EntityCore):
         if len({id(i) for i in infos}) != len(infos) or not all(
                 isinstance(i, DestInfo) and i._refs_held for i in infos):
             raise E.InvalidHandle("the batch holds an info twice, a released info, or no info")
-        for info in infos:
-            self.release_dest_info(info)
+        self._live()
+        self._release_infos(infos)
 
     def get_exact_match_destination(self, prefix, protocol_id: int = C.RTM_BEST_PROTOCOL,
                                     target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
@@ -1156,8 +1163,11 @@ class Entity(EntityExtras, EntityCore):
         for info in infos:
             if getattr(info, "_notify", None) != int(notify):
                 raise E.InvalidHandle("not a changed-destination info of this registration")
-        for info in infos:
-            self.release_dest_info(info)
+        if len({id(i) for i in infos}) != len(infos) or not all(i._refs_held for i in infos):
+            # checked before any is released, as release_dests does: a bad batch
+            # releases nothing
+            raise E.InvalidHandle("the batch holds an info twice or one already released")
+        self._release_infos(infos)
 
     def ignore_changed_dests(self, notify: int, dests: Iterable[int]) -> None:
         """Drop the pending change of each destination (``RtmIgnoreChangedDests``);
