@@ -2302,6 +2302,17 @@ cdef class Core:
             r = self.routes[r].next
         return out
 
+    def dest_route_handles(self, uint32_t d, uint32_t views, uint32_t owner):
+        """Handles of d's routes in selection order that belong to one of
+        ``views`` and, if ``owner`` != 0, are that entity slot's."""
+        out = []
+        cdef uint32_t r = self.nodes[d].routes
+        while r:
+            if (self.routes[r].views & views) and (owner == 0 or self.routes[r].owner == owner):
+                out.append(self.h_route(r))
+            r = self.routes[r].next
+        return out
+
     def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
                   bint take_refs):
         """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).

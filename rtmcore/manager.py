@@ -1015,6 +1015,10 @@ class Entity(EntityExtras, EntityCore):
                 d = nodes[0] if nodes else 0
             if not d:
                 break
+            if st.views and not st.match:    # no criteria: filtered in the engine
+                st.pending += self.core.dest_route_handles(d, st.views,
+                                                           self.slot if st.own else 0)
+                continue
             routes = self.core.dest_routes(d)
             if not st.views:      # view mask 0: hold routes too (spec 1.7)
                 held = [self.core.route_check(h) for h in dict.fromkeys(self.core.hold_info(d)[3])
