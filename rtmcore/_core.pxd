@@ -49,17 +49,19 @@ cdef enum:
     TIMER_HOLD = 1
 
 cdef struct Node:
+    # The key and the trie links come first: a hash probe or a trie step reads
+    # bytes 0..35 only (prefetch_node fetches the one or two lines they span).
     uint64_t hi               # prefix bits 127..64 (IPv4: address << 32), host bits 0
     uint64_t lo               # prefix bits 63..0 (IPv4: 0)
-    uint64_t last_changed     # ms timestamp of the last change (manager clock)
-    uint32_t child[2]         # children by the bit after plen; 0 = none
+    uint8_t plen              # prefix length
+    uint8_t flags             # NF_*
+    uint16_t gen              # bumped when the slot stops being this destination
     uint32_t parent           # parent node; 0 at the root (and next free slot when free)
+    uint32_t child[2]         # children by the bit after plen; 0 = none
     uint32_t routes           # head of the route list, best first; 0 = no routes
     uint32_t refcnt           # all references: handles + deleted routes that point here
     uint32_t hrefs            # the part of refcnt held as handles by callers
-    uint16_t gen              # bumped when the slot stops being this destination
-    uint8_t plen              # prefix length
-    uint8_t flags             # NF_*
+    uint64_t last_changed     # ms timestamp of the last change (manager clock)
 
 cdef struct Best:
     uint32_t route            # best route of the view; 0 = the destination is not in the view

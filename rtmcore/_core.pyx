@@ -47,6 +47,11 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+cdef extern from "Python.h":
+    # Declared without an exception clause: the caller tests and clears the error.
+    long PyLong_AsLong_raw "PyLong_AsLong"(object o) noexcept
+    void* PyErr_Occurred_raw "PyErr_Occurred"() noexcept
+    void PyErr_Clear_raw "PyErr_Clear"() noexcept
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_acquire_lock, PyThread_release_lock,
@@ -157,6 +162,8 @@ cdef enum:
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
+    PF_MID = 10                  # rows ahead for the second level (fused IPv4 lookup)
+    PF_RING = 16                 # ring of matched nodes between the two (a power of 2 > PF_MID)
     PF_STEP = 4                  # bulk loops: rows between two prefetch levels (prefetch_row)
     PF_LEVELS = 8                # hash slot, node, and the first 6 routes of a destination
 
@@ -958,6 +965,12 @@ cdef class Core:
                     return x
             i = (i + 1) & mask
 
+    cdef inline void prefetch_node(self, uint32_t x) noexcept nogil:
+        """Prefetch the key and trie links of node x (bytes 0..35: one or two lines)."""
+        cdef const char* p = <const char*>&self.nodes[x]
+        rtm_prefetch(p)
+        rtm_prefetch(p + 35)
+
     cdef inline void prefetch_row(self, int level, int v6, uint64_t hi, uint64_t lo,
                                   int plen) noexcept nogil:
         """Software pipeline for bulk loops, whose rows are reached at random.
@@ -983,7 +996,7 @@ cdef class Core:
         if x >= self.n_used:
             return
         if level == 1:
-            rtm_prefetch(&self.nodes[x])
+            self.prefetch_node(x)
             return
         r = self.nodes[x].routes
         for k in range(level - 2):
@@ -1270,6 +1283,14 @@ cdef class Core:
         cdef uint32_t m = 0
         cdef int i
         cdef size_t base = <size_t>d * self.nv
+        cdef uint8_t f
+        if self.nv <= 2:                  # the node's view flags say it: no best-route read
+            f = self.nodes[d].flags
+            if f & NF_INV0:
+                m = 1u << self.view_id[0]
+            if self.nv == 2 and (f & NF_INV1):
+                m |= 1u << self.view_id[1]
+            return m
         for i in range(self.nv):
             if self.best[base + i].route:
                 m |= 1u << self.view_id[i]
@@ -2281,6 +2302,17 @@ cdef class Core:
             r = self.routes[r].next
         return out
 
+    def dest_route_handles(self, uint32_t d, uint32_t views, uint32_t owner):
+        """Handles of d's routes in selection order that belong to one of
+        ``views`` and, if ``owner`` != 0, are that entity slot's."""
+        out = []
+        cdef uint32_t r = self.nodes[d].routes
+        while r:
+            if (self.routes[r].views & views) and (owner == 0 or self.routes[r].owner == owner):
+                out.append(self.h_route(r))
+            r = self.routes[r].next
+        return out
+
     def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
                   bint take_refs):
         """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).
@@ -2722,26 +2754,41 @@ cdef class Core:
             self.heap_pop()
         return self.heap[0].t if self.heap_n else None
 
-    def pop_expired(self, uint64_t now):
-        """The routes whose timer is due at ``now``: a list of (time, slot) in
-        time order; their timers are disarmed."""
+    def expire_step(self, uint64_t now, const uint8_t[::1] has_callback):
+        """Process due timers in time order until one needs Python.
+
+        Hold-downs end here; a due route whose owner (entity slot ``e``) has
+        ``has_callback[e] == 0`` is deleted here (U16), as
+        ``delete_route_to_dest`` would.  Returns ``(deleted, item)``: how many
+        routes it deleted, and ``(time, slot)`` of the first due route whose
+        owner has a callback (its timer disarmed), or ``None`` when nothing is
+        due any more."""
         cdef TimerEnt e
-        out = []
-        while self.heap_n:
-            if not self.timer_live(&self.heap[0]):
+        cdef uint32_t out = 0, owner
+        cdef size_t deleted = 0
+        cdef Py_ssize_t ncb = has_callback.shape[0]
+        with nogil:
+            while self.heap_n:
+                if not self.timer_live(&self.heap[0]):
+                    self.heap_pop()
+                    continue
+                if self.heap[0].t > now:
+                    break
+                e = self.heap[0]
                 self.heap_pop()
-                continue
-            if self.heap[0].t > now:
-                break
-            e = self.heap[0]
-            self.heap_pop()
-            if e.kind == TIMER_HOLD:
-                self.stamp = e.t
-                self.hold_end(e.r)            # no callback: handled here, in time order
-            else:
-                out.append((e.t, e.r))
+                if e.kind == TIMER_HOLD:
+                    self.stamp = e.t
+                    self.hold_end(e.r)
+                    continue
                 self.rexp[e.r] = 0
-        return out
+                owner = self.routes[e.r].owner
+                if owner < ncb and has_callback[owner]:
+                    with gil:
+                        return deleted, (e.t, e.r)
+                self.tick()
+                self.route_delete(e.r, &out)
+                deleted += 1
+        return deleted, None
 
     def expiry_of(self, uint32_t r):
         """Route r's expiry time (ms), or None if it never expires."""
@@ -3198,7 +3245,7 @@ cdef class Core:
                         x = 0
                     cur[g] = x
                     if x:
-                        rtm_prefetch(&self.nodes[x])
+                        self.prefetch_node(x)
                         continue
                 out[q] = found[g]                 # this walk is over: start the next address
                 if next_q < n:
@@ -3237,6 +3284,66 @@ cdef class Core:
                 node_out[i] = e
         return None
 
+    def bulk_lookup4_full(self, const uint32_t[:] addr, uint32_t view, uint32_t[::1] pfx4,
+                          int16_t[::1] length, uint64_t[::1] next_hop, uint64_t[::1] dest):
+        """IPv4 longest-prefix match and the result columns in one pass.
+
+        A three-stage software pipeline: the index entry of row ``i + PF_FAR``
+        is prefetched; the entry of row ``i + PF_MID`` is read and its node and
+        best-route record prefetched; row ``i`` is written.  Views beyond the
+        first two (no index) take the two-pass path."""
+        cdef Py_ssize_t n = pfx4.shape[0], i, j
+        cdef int vi = self.view_index[view] if view < 32 else -1
+        cdef uint32_t a, e, x, s
+        cdef uint32_t ring[PF_RING]
+        cdef uint32_t* t24
+        cdef uint32_t* t8
+        cdef Node* nd
+        cdef Best* bst
+        cdef int nv = self.nv
+        if vi < 0:
+            raise _errors.NotSupported(f"view {view} is not supported")
+        if vi >= 2:
+            nodes = np.empty(n, np.uint32)
+            self.bulk_lookup4(addr, view, nodes)
+            return self.bulk_gather(nodes, view, pfx4, np.empty((0, 2), np.uint64), length,
+                                    next_hop, dest)
+        if not self.fwd_on[vi]:
+            self.fwd_build(vi)
+        t24 = self.fwd24[vi]
+        t8 = self.fwd8[vi]
+        bst = self.best
+        with nogil:
+            for j in range(-PF_MID, n):
+                i = j + PF_MID
+                if i < n:
+                    if i + PF_FAR - PF_MID < n:
+                        rtm_prefetch(&t24[addr[i + PF_FAR - PF_MID] >> 8])
+                    a = addr[i]
+                    e = t24[a >> 8]
+                    if e & FWD_EXT:
+                        e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+                    ring[i & (PF_RING - 1)] = e
+                    if e:
+                        self.prefetch_node(e)
+                        rtm_prefetch(&bst[<size_t>e * nv + vi])
+                if j < 0:
+                    continue
+                x = ring[j & (PF_RING - 1)]
+                if x == 0:
+                    pfx4[j] = 0
+                    length[j] = -1
+                    next_hop[j] = 0
+                    dest[j] = 0
+                    continue
+                nd = &self.nodes[x]
+                pfx4[j] = <uint32_t>(nd.hi >> 32)
+                length[j] = nd.plen
+                dest[j] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
+                s = bst[<size_t>x * nv + vi].nh
+                next_hop[j] = self.h_nh(s) if s else 0
+        return None
+
     def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint32_t[::1] pfx4,
                     uint64_t[:, ::1] pfx6, int16_t[::1] length, uint64_t[::1] next_hop,
                     uint64_t[::1] dest):
@@ -3250,7 +3357,7 @@ cdef class Core:
         with nogil:
             for i in range(n):
                 if i + PF_FAR < n and nodes[i + PF_FAR]:
-                    rtm_prefetch(&self.nodes[nodes[i + PF_FAR]])
+                    self.prefetch_node(nodes[i + PF_FAR])
                     rtm_prefetch(&self.best[<size_t>nodes[i + PF_FAR] * self.nv + vi])
                 x = nodes[i]
                 if x == 0:
@@ -3475,10 +3582,10 @@ cdef class EntityCore:
         st = self.core.check_nh_for(self.slot, h, &sp.neighbour)
         if st:
             _raise_status(st, f"neighbour {h:#x}: " + _nh_problem(st))
-        if next_hops is None or next_hops == ():
+        if next_hops is None:
             sp.n_nh = 0
             return 0
-        if isinstance(next_hops, int):      # one next hop: no tuple on the per-call path
+        if type(next_hops) is int or isinstance(next_hops, int):   # one next hop: no tuple
             h = _as_handle(next_hops)
             if h == 0:
                 sp.n_nh = 0
@@ -3505,11 +3612,13 @@ cdef class EntityCore:
                     raise _errors.InvalidParameter(f"next hop {h:#x} listed twice")
         return 0
 
-    def add_route_to_dest(self, dest, RouteInfo route_info=None, *, route=None,
-                          bint return_handle=False, time_to_live=0xFFFFFFFF, route_list=None,
-                          notify_type=0, notify_handle=None, change_flags=0,
-                          neighbour=None, next_hops=None, metric=None, preference=None,
-                          views=None, flags=None, flags1=None, entity_specific_info=None):
+    # Keyword-only parameters are matched in declaration order: the route
+    # fields a caller passes on every call come first.
+    def add_route_to_dest(self, dest, RouteInfo route_info=None, *, neighbour=None,
+                          next_hops=None, metric=None, preference=None, views=None,
+                          route=None, bint return_handle=False, time_to_live=0xFFFFFFFF,
+                          route_list=None, notify_type=0, notify_handle=None, change_flags=0,
+                          flags=None, flags1=None, entity_specific_info=None):
         """Add a route, or update an existing one (``RtmAddRouteToDest``).
 
         Parameters
@@ -3649,8 +3758,13 @@ cdef class EntityCore:
 
 cdef inline uint32_t _u32(object v, str name) except? 0xFFFFFFFFU:
     """An unsigned 32-bit argument, or InvalidParameter."""
-    if type(v) is int and 0 <= <object>v <= 0xFFFFFFFF:
-        return <uint32_t>v
+    cdef long x
+    if type(v) is int:
+        x = PyLong_AsLong_raw(v)        # -1 with OverflowError set beyond a C long
+        if 0 <= x <= 0xFFFFFFFF:
+            return <uint32_t>x
+        if x == -1 and PyErr_Occurred_raw() != NULL:
+            PyErr_Clear_raw()
     if isinstance(v, int) and 0 <= v <= 0xFFFFFFFF:
         return <uint32_t>int(v)
     raise _errors.InvalidParameter(f"{name} {v!r}: an unsigned 32-bit integer")

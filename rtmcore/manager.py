@@ -85,9 +85,9 @@ class NextHopInfo:
     _refs_held: bool = field(default=False, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class DestViewInfo:
-    """One view's part of ``RTM_DEST_INFO``."""
+class DestViewInfo(NamedTuple):
+    """One view's part of ``RTM_DEST_INFO`` (immutable; a named tuple, cheap
+    to build on the per-call query paths)."""
 
     view_id: int
     num_routes: int
@@ -469,11 +469,18 @@ class Entity(EntityExtras, EntityCore):
         self._live()
         if not isinstance(info, DestInfo) or not info._refs_held:
             raise E.InvalidHandle("not a destination info with references, or already released")
-        hs = [info.dest_handle]
-        for v in info.view_info:
-            hs += [h for h in (v.route, v.owner, v.hold_route) if h]
+        self._release_infos([info])
+
+    def _release_infos(self, infos: list[DestInfo]) -> None:
+        """Release the handles of checked infos in one engine call (all or none)."""
+        hs = []
+        for info in infos:
+            hs.append(info.dest_handle)
+            for v in info.view_info:
+                hs += [h for h in (v.route, v.owner, v.hold_route) if h]
         self.core.release_handles(hs)
-        info._refs_held = False
+        for info in infos:
+            info._refs_held = False
 
     def release_dests(self, infos: Iterable[DestInfo]) -> None:
         """Release a batch of destination infos (``RtmReleaseDests``); the whole
@@ -482,8 +489,8 @@ class Entity(EntityExtras, EntityCore):
         if len({id(i) for i in infos}) != len(infos) or not all(
                 isinstance(i, DestInfo) and i._refs_held for i in infos):
             raise E.InvalidHandle("the batch holds an info twice, a released info, or no info")
-        for info in infos:
-            self.release_dest_info(info)
+        self._live()
+        self._release_infos(infos)
 
     def get_exact_match_destination(self, prefix, protocol_id: int = C.RTM_BEST_PROTOCOL,
                                     target_views: int = C.RTM_VIEW_MASK_ALL) -> DestInfo:
@@ -763,8 +770,10 @@ class Entity(EntityExtras, EntityCore):
         a = np.asarray(addresses)
         if not self.v6 and a.dtype == np.uint32 and a.ndim == 1:
             n = len(a)
-            nodes = np.empty(n, np.uint32)
-            self.core.bulk_lookup4(a, int(view), nodes)
+            res = LookupResult(np.empty(n, np.uint32), np.empty(n, np.int16),
+                               np.empty(n, np.uint64), np.empty(n, np.uint64))
+            self.core.bulk_lookup4_full(a, int(view), *res)
+            return res
         else:
             hi, lo, _, n = self._columns(a, 0)
             nodes = np.empty(n, np.uint32)
@@ -1006,6 +1015,10 @@ class Entity(EntityExtras, EntityCore):
                 d = nodes[0] if nodes else 0
             if not d:
                 break
+            if st.views and not st.match:    # no criteria: filtered in the engine
+                st.pending += self.core.dest_route_handles(d, st.views,
+                                                           self.slot if st.own else 0)
+                continue
             routes = self.core.dest_routes(d)
             if not st.views:      # view mask 0: hold routes too (spec 1.7)
                 held = [self.core.route_check(h) for h in dict.fromkeys(self.core.hold_info(d)[3])
@@ -1158,8 +1171,7 @@ class Entity(EntityExtras, EntityCore):
             # checked before any is released, as release_dests does: a bad batch
             # releases nothing
             raise E.InvalidHandle("the batch holds an info twice or one already released")
-        for info in infos:
-            self.release_dest_info(info)
+        self._release_infos(infos)
 
     def ignore_changed_dests(self, notify: int, dests: Iterable[int]) -> None:
         """Drop the pending change of each destination (``RtmIgnoreChangedDests``);
@@ -1402,7 +1414,19 @@ class RoutingTableManager:
         """
         fired = 0
         error = None
-        for _, r in self._core.pop_expired(self._core.clock_now()):
+        now = self._core.clock_now()
+        while True:
+            has_cb = np.zeros(max(self._entities, default=0) + 1, np.uint8)
+            for slot, ent in self._entities.items():
+                has_cb[slot] = ent.event_callback is not None
+            # Routes of owners without a callback are deleted in the engine, in
+            # time order, up to the first expiry that needs a Python call.
+            deleted, item = self._core.expire_step(now, has_cb)
+            fired += deleted
+            if item is None:
+                break
+            self._dispatch()
+            r = item[1]
             owner = self._entities.get(self._core.route_owner(r))
             h = self._core.route_handle(r)
             self._core.reference_handles([h])

@@ -1256,3 +1256,30 @@ def test_ipv6_lookup_matches_brute_force(rip6):
                 best = n
         want.append(best)
     assert got == want
+
+
+@pytest.mark.parametrize("view_id", [0, 1, 2])
+def test_ipv4_batch_lookup_columns_equal_per_address_search(view_id):
+    """The one-pass IPv4 lookup (index + result columns) agrees with
+    search_best in every view, the third one having no index."""
+    rtm = RoutingTableManager(views=0x7)
+    ent = rtm.register_entity(PROTO_IP_RIP)
+    hops = [ent.add_next_hop(f"192.0.2.{i}")[0] for i in range(1, 5)]
+    rnd = random.Random(view_id)
+    for _ in range(400):
+        n = rnd.choice([0, 8, 12, 16, 20, 24, 25, 28, 32])
+        a = rnd.getrandbits(32) & ((((1 << n) - 1) << (32 - n)) if n else 0)
+        ent.add_route_to_dest((a, n), next_hops=rnd.choice(hops), metric=rnd.randrange(4),
+                              views=rnd.choice([1, 2, 4, 3, 5, 7]),
+                              neighbour=rnd.choice(hops))
+    probe = np.array([rnd.getrandbits(32) for _ in range(2000)], np.uint32)
+    res = ent.lookup(probe, view=view_id)
+    for i, a in enumerate(probe.tolist()):
+        d = ent.search_best((a, 32), views=1 << view_id)
+        if d is None:
+            assert (res.length[i], res.prefix[i], res.next_hop[i], res.dest[i]) == (-1, 0, 0, 0)
+            continue
+        assert (int(res.prefix[i]), int(res.length[i])) == (d.dest_address.value,
+                                                            d.dest_address.num_bits)
+        assert int(res.dest[i]) == d.dest_handle
+        assert int(res.next_hop[i]) == ent.get_route_info(d.best(view_id))[0].next_hops[0]
