@@ -789,6 +789,7 @@ cdef class Core:
         """A zeroed node slot (generation kept).  May move ``self.nodes``."""
         cdef uint32_t x = self.n_free
         cdef uint16_t gen
+        cdef int g
         if x:
             self.n_free = self.nodes[x].parent
         else:
@@ -801,6 +802,12 @@ cdef class Core:
         memset(&self.nodes[x], 0, sizeof(Node))
         memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(Best))
         if self.pmask != NULL:
+            if self.smask[x]:
+                # an ignored entry of the slot's previous destination is still
+                # queued: drop it before the slot stands for a new destination
+                for g in range(MAX_NOTIFY_REGS):
+                    if self.smask[x] & (1u << g):
+                        self.queue_compact(g)
             self.pmask[x] = 0
             self.mmask[x] = 0
             self.smask[x] = 0
@@ -1747,10 +1754,9 @@ cdef class Core:
 
     cdef int hold_end(self, uint32_t d) except -1 nogil:
         """The hold time of d ran out: drop its hold routes (an ALL change in
-        the held views, U15) and free d if nothing else keeps it."""
-        cdef uint32_t hi_ = self.hold_of[d], r, views
+        the views whose hold route goes, U15) and free d if nothing else keeps it."""
+        cdef uint32_t hi_ = self.hold_of[d], r, views = 0
         cdef int i
-        views = self.holds[hi_].views
         self.holds[hi_].expiry = 0
         self.nodes[d].refcnt += 1               # keep d while its hold routes go
         for i in range(HOLD_VIEWS):
@@ -1758,8 +1764,9 @@ cdef class Core:
             if r:
                 self.holds[hi_].route[i] = 0
                 self.hold_drop(d, r)
+                views |= 1u << self.view_id[i]
         self.nodes[d].last_changed = self.stamp
-        if self.regs_active:
+        if self.regs_active and views:
             self.notify(d, views, 0, 0)
         self.nodes[d].refcnt -= 1
         self.dest_maybe_free(d)
@@ -2625,6 +2632,8 @@ cdef class Core:
 
     cdef void list_append(self, uint32_t i, uint32_t r) noexcept nogil:
         """Move r to the end of list i (out of any other list; i = 0: out only)."""
+        if self.rl_of == NULL:            # no list was ever created: r is in none
+            return
         if self.rl_of[r]:
             self.list_remove(r)
         if i == 0:
