@@ -48,6 +48,7 @@ any list exists, and the views a hold-down end is queued in.
 from __future__ import annotations
 
 import ipaddress
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -1301,7 +1302,7 @@ def test_an_ignored_entry_of_a_freed_destination_keeps_its_place():
     assert got == ["30.0.0.0/8", "20.0.0.0/8"]
 
 
-def test_taking_routes_out_of_lists_before_any_list_exists():
+def test_taking_routes_out_of_lists_before_any_list_exists(tmp_path):
     """Spec 2.10: with a NULL list the routes leave their lists (here: none);
     U45-style no-op.  Run in a child process, so that a crash could not take
     the test run down."""
@@ -1311,9 +1312,11 @@ def test_taking_routes_out_of_lists_before_any_list_exists():
             "r, _ = e.add_route_to_dest('10.0.0.0/8', return_handle=True)\n"
             "e.insert_in_route_list(None, [r])\n"
             "print('ok')\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+    # the child imports the same rtmcore as this process (installed or built in place)
+    env = dict(os.environ, PYTHONPATH=str(Path(R.__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, timeout=120, check=False)
-    assert proc.returncode == 0 and proc.stdout.strip() == b"ok", proc.returncode
+    assert proc.returncode == 0 and proc.stdout.strip() == b"ok", (proc.returncode, proc.stderr)
 
 
 def test_hold_end_is_queued_only_in_the_views_it_changed():
