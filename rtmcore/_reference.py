@@ -1014,10 +1014,6 @@ class Model:
         out, self.signals = self.signals, []
         return out
 
-    def ghosts(self) -> list[MReg]:
-        """Registrations holding the ignored entry of a destination freed since."""
-        return [g for g in self.regs if any(e[2] and e[0].freed for e in g.queue)]
-
     def register_notify(self, ent: MEntity, views=RTM_VIEW_MASK_ALL,
                         flags=RTM_CHANGE_TYPE_BEST, context=None, family=None) -> MReg:
         faults: set = set()
