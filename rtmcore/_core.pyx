@@ -162,8 +162,6 @@ cdef enum:
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
-    PF_MID = 10                  # rows ahead for the second level (fused IPv4 lookup)
-    PF_RING = 16                 # ring of matched nodes between the two (a power of 2 > PF_MID)
     PF_STEP = 4                  # bulk loops: rows between two prefetch levels (prefetch_row)
     PF_LEVELS = 8                # hash slot, node, and the first 6 routes of a destination
 
@@ -3291,66 +3289,6 @@ cdef class Core:
                 if e & FWD_EXT:
                     e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
                 node_out[i] = e
-        return None
-
-    def bulk_lookup4_full(self, const uint32_t[:] addr, uint32_t view, uint32_t[::1] pfx4,
-                          int16_t[::1] length, uint64_t[::1] next_hop, uint64_t[::1] dest):
-        """IPv4 longest-prefix match and the result columns in one pass.
-
-        A three-stage software pipeline: the index entry of row ``i + PF_FAR``
-        is prefetched; the entry of row ``i + PF_MID`` is read and its node and
-        best-route record prefetched; row ``i`` is written.  Views beyond the
-        first two (no index) take the two-pass path."""
-        cdef Py_ssize_t n = pfx4.shape[0], i, j
-        cdef int vi = self.view_index[view] if view < 32 else -1
-        cdef uint32_t a, e, x, s
-        cdef uint32_t ring[PF_RING]
-        cdef uint32_t* t24
-        cdef uint32_t* t8
-        cdef Node* nd
-        cdef Best* bst
-        cdef int nv = self.nv
-        if vi < 0:
-            raise _errors.NotSupported(f"view {view} is not supported")
-        if vi >= 2:
-            nodes = np.empty(n, np.uint32)
-            self.bulk_lookup4(addr, view, nodes)
-            return self.bulk_gather(nodes, view, pfx4, np.empty((0, 2), np.uint64), length,
-                                    next_hop, dest)
-        if not self.fwd_on[vi]:
-            self.fwd_build(vi)
-        t24 = self.fwd24[vi]
-        t8 = self.fwd8[vi]
-        bst = self.best
-        with nogil:
-            for j in range(-PF_MID, n):
-                i = j + PF_MID
-                if i < n:
-                    if i + PF_FAR - PF_MID < n:
-                        rtm_prefetch(&t24[addr[i + PF_FAR - PF_MID] >> 8])
-                    a = addr[i]
-                    e = t24[a >> 8]
-                    if e & FWD_EXT:
-                        e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
-                    ring[i & (PF_RING - 1)] = e
-                    if e:
-                        self.prefetch_node(e)
-                        rtm_prefetch(&bst[<size_t>e * nv + vi])
-                if j < 0:
-                    continue
-                x = ring[j & (PF_RING - 1)]
-                if x == 0:
-                    pfx4[j] = 0
-                    length[j] = -1
-                    next_hop[j] = 0
-                    dest[j] = 0
-                    continue
-                nd = &self.nodes[x]
-                pfx4[j] = <uint32_t>(nd.hi >> 32)
-                length[j] = nd.plen
-                dest[j] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
-                s = bst[<size_t>x * nv + vi].nh
-                next_hop[j] = self.h_nh(s) if s else 0
         return None
 
     def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint32_t[::1] pfx4,

@@ -770,10 +770,8 @@ class Entity(EntityExtras, EntityCore):
         a = np.asarray(addresses)
         if not self.v6 and a.dtype == np.uint32 and a.ndim == 1:
             n = len(a)
-            res = LookupResult(np.empty(n, np.uint32), np.empty(n, np.int16),
-                               np.empty(n, np.uint64), np.empty(n, np.uint64))
-            self.core.bulk_lookup4_full(a, int(view), *res)
-            return res
+            nodes = np.empty(n, np.uint32)
+            self.core.bulk_lookup4(a, int(view), nodes)
         else:
             hi, lo, _, n = self._columns(a, 0)
             nodes = np.empty(n, np.uint32)
@@ -1053,6 +1051,7 @@ class Entity(EntityExtras, EntityCore):
         st = self._enum(enum, "nexthop")
         n = self._batch(num_next_hops)
         out = []
+        st.done = False                    # set again when this batch reaches the end
         for s in self.core.nh_slots(self.slot):
             v6, hi, lo, plen, _, ifindex, *_ = self.core.nh_info(s, False)
             key = (hi, lo, plen, ifindex)
@@ -1067,9 +1066,11 @@ class Entity(EntityExtras, EntityCore):
                                              self.v6 else 32), self.family).network):
                 continue
             if len(out) == n:
-                break
+                break                      # a next hop is left after this batch
             out.append(self.core.nh_slot_handle(s))
             st.last = key
+        else:
+            st.done = True
         self.core.reference_handles(out)
         return out
 

@@ -1406,14 +1406,7 @@ def RtmGetEnumNextHops(rtm_reg_handle, enum_handle, num_next_hops):
         cap = _capacity(num_next_hops, "next-hop handles")
         with ent.core:
             handles = ent.get_enum_next_hops(h, cap)
-            done = len(handles) < cap
-            if not done:                  # a full batch: is anything left?
-                st = ent._enum(h, "nexthop")
-                last = st.last
-                peek = ent.get_enum_next_hops(h, 1)
-                st.last = last
-                ent.release_next_hops(peek)
-                done = not peek
+            done = ent._enum(h, "nexthop").done
         return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(handles), handles
     except Exception as exc:
         return _status(exc), num_next_hops, None
