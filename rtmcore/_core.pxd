@@ -150,6 +150,14 @@ cdef struct TimerEnt:
     uint16_t gen              # the route's generation when armed (a freed slot is stale)
     uint16_t kind             # TIMER_ROUTE (r = route) or TIMER_HOLD (r = destination node)
 
+cdef enum:
+    PF_RING_SIZE = 32
+
+cdef struct PfRing:
+    # rows in flight in the prefetch pipeline of a bulk loop (index: row % size)
+    uint64_t tag[PF_RING_SIZE]     # hash tag of the row
+    uint32_t node[PF_RING_SIZE]    # its destination node, 0 = none found
+
 cdef struct RouteSpec:
     uint64_t info
     uint32_t neighbour        # next-hop slot

@@ -44,7 +44,6 @@ Every mutating method leaves the structure consistent on every return path,
 including errors; validation happens before the first mutation.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
-from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 cdef extern from "Python.h":
@@ -78,34 +77,89 @@ cdef extern from *:
     #include <stdlib.h>
     #include <string.h>
     #include <sys/mman.h>
-    /* Large tables are reached at random (hash probes, trie walks, the lookup
-       index), so they live on 2 MiB pages where the kernel allows it: a TLB miss
-       costs as much as the cache miss itself.  Below 4 MiB plain realloc. */
-    #define RTM_BIG ((size_t)4 << 20)
-    #define RTM_HUGE ((size_t)2 << 20)
-    static void* rtm_big_alloc(size_t size) {
-        void* q = NULL;
-        if (posix_memalign(&q, RTM_HUGE, size) != 0) return NULL;
-    #ifdef MADV_HUGEPAGE
-        madvise(q, size, MADV_HUGEPAGE);
-    #endif
-        return q;
+    #include <stdint.h>
+    /* Every array of the engine is allocated here, behind a 64-byte header
+       that records its size and kind.  Blocks from 1 MiB up are mapped
+       directly: they grow with mremap (no copy, no page touched twice), go
+       back to the system when freed, and do not depend on the allocator's
+       adaptive mmap threshold, which would otherwise keep every outgrown copy
+       of a doubling array resident in the heap.  They are reached at random
+       (hash probes, trie walks, the lookup index), so they are also offered
+       2 MiB pages where the kernel allows it. */
+    #define RTM_BIG ((size_t)1 << 20)
+    #define RTM_HDR ((size_t)64)
+    static size_t rtm_map_size(size_t size) {
+        return (size + RTM_HDR + 4095) & ~(size_t)4095;
     }
-    static void* rtm_realloc(void* p, size_t old_size, size_t new_size) {
-        void* q;
-        if (new_size < RTM_BIG) return realloc(p, new_size);
-        q = rtm_big_alloc(new_size);
-        if (q == NULL) return NULL;
-        if (p != NULL && old_size) memcpy(q, p, old_size < new_size ? old_size : new_size);
-        free(p);
-        return q;
+    static void rtm_advise(void* b, size_t total) {
+    #ifdef MADV_HUGEPAGE
+        if (!getenv("RTM_NOTHP")) madvise(b, total, MADV_HUGEPAGE);
+    #endif
+    }
+    static void* rtm_malloc(size_t size) {
+        char* b;
+        size_t total;
+        if (size > SIZE_MAX / 2) return NULL;
+        if (size >= RTM_BIG) {
+            total = rtm_map_size(size);
+            b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (b == (char*)MAP_FAILED) return NULL;
+            rtm_advise(b, total);
+            ((size_t*)b)[1] = 1;
+        } else {
+            total = size + RTM_HDR;
+            b = (char*)malloc(total);
+            if (b == NULL) return NULL;
+            ((size_t*)b)[1] = 0;
+        }
+        ((size_t*)b)[0] = total;
+        return b + RTM_HDR;
     }
     static void* rtm_calloc(size_t n, size_t size) {
-        void* q;
-        if (n * size < RTM_BIG) return calloc(n, size);
-        q = rtm_big_alloc(n * size);
-        if (q != NULL) memset(q, 0, n * size);
-        return q;
+        void* p;
+        if (size && n > SIZE_MAX / 2 / size) return NULL;
+        p = rtm_malloc(n * size);
+        if (p != NULL && n * size < RTM_BIG) memset(p, 0, n * size);   /* mapped: already 0 */
+        return p;
+    }
+    static void rtm_free(void* p) {
+        char* b;
+        if (p == NULL) return;
+        b = (char*)p - RTM_HDR;
+        if (((size_t*)b)[1]) munmap(b, ((size_t*)b)[0]);
+        else free(b);
+    }
+    static void* rtm_realloc(void* p, size_t size) {
+        char* b;
+        char* q;
+        size_t total, have, nt;
+        void* r;
+        if (p == NULL) return rtm_malloc(size);
+        if (size > SIZE_MAX / 2) return NULL;
+        b = (char*)p - RTM_HDR;
+        total = ((size_t*)b)[0];
+        if (((size_t*)b)[1] && size >= RTM_BIG) {
+            nt = rtm_map_size(size);
+            if (nt == total) return p;
+    #ifdef MREMAP_MAYMOVE
+            q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
+            if (q == (char*)MAP_FAILED) return NULL;
+            rtm_advise(q, nt);
+            ((size_t*)q)[0] = nt;
+            return q + RTM_HDR;
+    #endif
+        } else if (!((size_t*)b)[1] && size < RTM_BIG) {
+            q = (char*)realloc(b, size + RTM_HDR);
+            if (q == NULL) return NULL;
+            ((size_t*)q)[0] = size + RTM_HDR;
+            return q + RTM_HDR;
+        }
+        r = rtm_malloc(size);               /* the block changes kind (or no mremap) */
+        if (r == NULL) return NULL;
+        have = total - RTM_HDR;
+        memcpy(r, p, have < size ? have : size);
+        rtm_free(p);
+        return r;
     }
     #define rtm_prefetch(p) __builtin_prefetch((const void*)(p), 0, 3)
     static inline unsigned long long rtm_now_ms(void) {
@@ -118,8 +172,10 @@ cdef extern from *:
     int rtm_popcount32(uint32_t x) noexcept nogil
     uint64_t rtm_now_ms() noexcept nogil
     void rtm_prefetch(const void* p) noexcept nogil
-    void* rtm_realloc(void* p, size_t old_size, size_t new_size) noexcept nogil
+    void* rtm_malloc(size_t size) noexcept nogil
+    void* rtm_realloc(void* p, size_t size) noexcept nogil
     void* rtm_calloc(size_t n, size_t size) noexcept nogil
+    void rtm_free(void* p) noexcept nogil
 
 # ---------------------------------------------------------------------------
 # Constants shared with the facade (values from the RTMv2 headers)
@@ -162,8 +218,9 @@ cdef enum:
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
-    PF_STEP = 4                  # bulk loops: rows between two prefetch levels (prefetch_row)
-    PF_LEVELS = 8                # hash slot, node, and the first 6 routes of a destination
+    PF_HASH = 24                 # bulk loops: rows ahead where a row's hash slot is fetched,
+    PF_NODE = 12                 #   where its destination node is (the slot now cached),
+    PF_ROUTE = 5                 #   and where its first route and best routes are
 
 cdef enum:
     FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
@@ -273,7 +330,7 @@ cdef void* grow_block(void* p, size_t old_cap, size_t new_cap, size_t elem,
     if new_cap > 0xFFFFFFF0U:
         with gil:
             raise MemoryError(f"too many {what.decode()}")
-    q = realloc(p, new_cap * elem)
+    q = rtm_realloc(p, new_cap * elem)
     if q == NULL:
         with gil:
             raise MemoryError(f"{what.decode()}: {new_cap} slots")
@@ -646,7 +703,7 @@ cdef class Core:
         if self._lk == NULL:
             raise MemoryError("manager lock")
         self.h_cap = 1024
-        self.htab = <uint64_t*>calloc(self.h_cap, sizeof(uint64_t))
+        self.htab = <uint64_t*>rtm_calloc(self.h_cap, sizeof(uint64_t))
         if self.htab == NULL:
             raise MemoryError()
 
@@ -656,32 +713,32 @@ cdef class Core:
         if self._lk != NULL:
             PyThread_free_lock(self._lk)
         for g in range(MAX_NOTIFY_REGS):
-            free(self.regs[g].q)
-        free(self.pmask)
-        free(self.mmask)
-        free(self.smask)
-        free(self.lists)
-        free(self.rl_of)
-        free(self.rl_prev)
-        free(self.rl_next)
-        free(self.rexp)
-        free(self.heap)
-        free(self.hold_of)
-        free(self.holds)
-        free(self.nodes)
-        free(self.best)
-        free(self.routes)
-        free(self.nhs)
-        free(self.ents)
-        free(self.nhpool)
-        free(self.htab)
-        free(self.rinfo)
-        free(self.pend[0])
-        free(self.pend[1])
-        free(self.fwd24[0])
-        free(self.fwd24[1])
-        free(self.fwd8[0])
-        free(self.fwd8[1])
+            rtm_free(self.regs[g].q)
+        rtm_free(self.pmask)
+        rtm_free(self.mmask)
+        rtm_free(self.smask)
+        rtm_free(self.lists)
+        rtm_free(self.rl_of)
+        rtm_free(self.rl_prev)
+        rtm_free(self.rl_next)
+        rtm_free(self.rexp)
+        rtm_free(self.heap)
+        rtm_free(self.hold_of)
+        rtm_free(self.holds)
+        rtm_free(self.nodes)
+        rtm_free(self.best)
+        rtm_free(self.routes)
+        rtm_free(self.nhs)
+        rtm_free(self.ents)
+        rtm_free(self.nhpool)
+        rtm_free(self.htab)
+        rtm_free(self.rinfo)
+        rtm_free(self.pend[0])
+        rtm_free(self.pend[1])
+        rtm_free(self.fwd24[0])
+        rtm_free(self.fwd24[1])
+        rtm_free(self.fwd8[0])
+        rtm_free(self.fwd8[1])
 
     # -- locking --------------------------------------------------------------
     # Every API call holds the manager lock (re-entrant for the thread that
@@ -849,7 +906,7 @@ cdef class Core:
         if self.rinfo == NULL:
             if info == 0:
                 return 0
-            self.rinfo = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+            self.rinfo = <uint64_t*>rtm_calloc(self.r_cap, sizeof(uint64_t))
             if self.rinfo == NULL:
                 with gil:
                     raise MemoryError("route info")
@@ -976,55 +1033,61 @@ cdef class Core:
         rtm_prefetch(p)
         rtm_prefetch(p + 35)
 
-    cdef inline void prefetch_row(self, int level, int v6, uint64_t hi, uint64_t lo,
-                                  int plen) noexcept nogil:
-        """Software pipeline for bulk loops, whose rows are reached at random.
+    cdef inline void prefetch_rows(self, PfRing* ring, Py_ssize_t i, Py_ssize_t n, int v6,
+                                   const uint64_t[:] hi, const uint64_t[:] lo,
+                                   const uint8_t[:] plen) noexcept nogil:
+        """Software pipeline of bulk loops, whose rows reach the table at random.
 
-        A row is prefetched at every level, PF_STEP rows apart: level 0 its
-        hash slot, level 1 (the slot now cached) its node, level 2 (the node
-        now cached) its first route, level 2 + k its (k+1)-th route.  By the
-        time the loop reaches the row, its destination and route chain are in
-        cache.  Only hints: every index read is bounds-checked, and a stale
-        read merely prefetches the wrong line."""
-        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
-        cdef size_t slot = tag & (self.h_cap - 1)
-        cdef uint64_t e
+        While the loop works on row ``i`` it fetches, for three rows further
+        on, the next line each of them will need: the hash slot of row
+        ``i + PF_HASH`` (its tag is kept in ``ring``), the destination node of
+        row ``i + PF_NODE`` (read from the slot fetched earlier), and the first
+        route and best routes of row ``i + PF_ROUTE``.  Each stage reads only
+        what an earlier stage brought in, so the loop itself never waits.
+        Only hints: a stage that finds nothing fetches nothing, and every
+        index is bounds-checked before it is followed."""
+        cdef Py_ssize_t j
+        cdef uint64_t tag, e
+        cdef size_t slot, mask = self.h_cap - 1
         cdef uint32_t x, r
         cdef int k
-        if level == 0:
-            rtm_prefetch(&self.htab[slot])
-            return
-        e = self.htab[slot]
-        if e == 0 or (e >> 32) != tag:
-            return
-        x = <uint32_t>e
-        if x >= self.n_used:
-            return
-        if level == 1:
-            self.prefetch_node(x)
-            return
-        r = self.nodes[x].routes
-        for k in range(level - 2):
-            if r == 0 or r >= self.r_used:
-                return
-            r = self.routes[r].next
-        if r and r < self.r_used:
-            rtm_prefetch(&self.routes[r])
-
-    cdef inline void prefetch_rows(self, Py_ssize_t i, Py_ssize_t n, int v6, const uint64_t[:] hi,
-                                   const uint64_t[:] lo, const uint8_t[:] plen) noexcept nogil:
-        cdef int level
-        cdef Py_ssize_t j
-        for level in range(PF_LEVELS):
-            j = i + PF_STEP * (PF_LEVELS - level)
-            if j < n:
-                self.prefetch_row(level, v6, hi[j], lo[j], plen[j])
+        j = i + PF_HASH
+        if j < n:
+            tag = key_hash(hi[j], lo[j], plen[j], v6) >> 32
+            ring.tag[j & (PF_RING_SIZE - 1)] = tag
+            rtm_prefetch(&self.htab[tag & mask])
+        j = i + PF_NODE
+        if j < n:
+            tag = ring.tag[j & (PF_RING_SIZE - 1)]
+            slot = tag & mask
+            x = 0
+            for k in range(4):                  # the slot's line holds the usual probe
+                e = self.htab[slot]
+                if e == 0:
+                    break
+                if (e >> 32) == tag:
+                    x = <uint32_t>e
+                    break
+                slot = (slot + 1) & mask
+            if x >= self.n_used:
+                x = 0
+            ring.node[j & (PF_RING_SIZE - 1)] = x
+            if x:
+                self.prefetch_node(x)
+        j = i + PF_ROUTE
+        if j < n:
+            x = ring.node[j & (PF_RING_SIZE - 1)]
+            if x and x < self.n_used:
+                r = self.nodes[x].routes
+                if r and r < self.r_used:
+                    rtm_prefetch(&self.routes[r])
+                rtm_prefetch(&self.best[<size_t>x * self.nv])
 
     cdef int hash_insert(self, uint32_t x) except -1 nogil:
         cdef size_t i
         cdef uint64_t tag
         if (self.h_count + 1) * 10 > self.h_cap * 6:
-            self.hash_grow()
+            self.hash_grow(0)
         tag = self.h_tag(x)
         i = tag & (self.h_cap - 1)
         while self.htab[i]:
@@ -1033,18 +1096,30 @@ cdef class Core:
         self.h_count += 1
         return 0
 
-    cdef int hash_grow(self) except -1 nogil:
-        cdef size_t old_cap = self.h_cap, i, j, mask
+    cdef int hash_reserve(self, size_t count) except -1 nogil:
+        """Size the index for ``count`` destinations at once (one rehash, not one per doubling)."""
+        cdef size_t cap = self.h_cap
+        while count * 10 > cap * 6:
+            cap *= 2
+        if cap > self.h_cap:
+            self.hash_grow(cap)
+        return 0
+
+    cdef int hash_grow(self, size_t min_cap) except -1 nogil:
+        """Rehash into twice the slots, or ``min_cap`` (a power of two) if larger."""
+        cdef size_t old_cap = self.h_cap, new_cap = old_cap * 2, i, j, mask
         cdef uint64_t* old = self.htab
         cdef uint64_t* t
-        if old_cap >= (<size_t>1 << 32):
+        if min_cap > new_cap:
+            new_cap = min_cap
+        if new_cap > (<size_t>1 << 32):
             with gil:
                 raise MemoryError("exact-match index is full")
-        t = <uint64_t*>rtm_calloc(old_cap * 2, sizeof(uint64_t))
+        t = <uint64_t*>rtm_calloc(new_cap, sizeof(uint64_t))
         if t == NULL:
             with gil:
                 raise MemoryError("exact-match index")
-        mask = old_cap * 2 - 1
+        mask = new_cap - 1
         for i in range(old_cap):
             if old[i]:
                 j = (old[i] >> 32) & mask
@@ -1052,8 +1127,8 @@ cdef class Core:
                     j = (j + 1) & mask
                 t[j] = old[i]
         self.htab = t
-        self.h_cap = old_cap * 2
-        free(old)
+        self.h_cap = new_cap
+        rtm_free(old)
         return 0
 
     cdef void hash_delete(self, uint32_t x) noexcept nogil:
@@ -1191,7 +1266,7 @@ cdef class Core:
                 self.nodes[x].flags |= NF_LINKED                  # by the other family)
                 p[k] = x
                 k += 1
-        keys = <SortKey*>malloc(k * sizeof(SortKey) + 1)
+        keys = <SortKey*>rtm_malloc(k * sizeof(SortKey) + 1)
         if keys == NULL:
             for i in range(k):
                 self.nodes[p[i]].flags &= ~NF_LINKED
@@ -1209,7 +1284,7 @@ cdef class Core:
             x = keys[i].node            # later flush links the rest)
             self.trie_link(x, finger)
             finger = x
-        free(keys)
+        rtm_free(keys)
         self.pend_n[v6] = 0
         return 0
 
@@ -1218,7 +1293,7 @@ cdef class Core:
         cdef uint32_t* q
         if self.pend_n[v6] == self.pend_cap[v6]:
             cap = self.pend_cap[v6] * 2 if self.pend_cap[v6] else 1024
-            q = <uint32_t*>realloc(self.pend[v6], cap * sizeof(uint32_t))
+            q = <uint32_t*>rtm_realloc(self.pend[v6], cap * sizeof(uint32_t))
             if q == NULL:
                 with gil:
                     raise MemoryError("pending destinations")
@@ -1267,19 +1342,39 @@ cdef class Core:
             self.trie_splice(p)          # a glue node left with one child
 
     cdef uint32_t dest_get(self, int v6, uint64_t hi, uint64_t lo, int plen) except 0 nogil:
-        """Destination for the prefix, created (unlinked) if absent."""
+        """Destination for the prefix, created (unlinked) if absent.  One probe
+        of the index finds it or the free slot where it goes."""
         cdef Node* n
-        cdef uint32_t d = self.hash_find(v6, hi, lo, plen)
-        if d:
-            return d
-        d = self.node_alloc()
+        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32, e
+        cdef size_t mask = self.h_cap - 1
+        cdef size_t i = tag & mask
+        cdef uint32_t d
+        cdef uint8_t want = NF_V6 if v6 else 0
+        while True:
+            e = self.htab[i]
+            if e == 0:
+                break
+            if (e >> 32) == tag:
+                d = <uint32_t>e
+                n = &self.nodes[d]
+                if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
+                    return d
+            i = (i + 1) & mask
+        if (self.h_count + 1) * 10 > self.h_cap * 6:
+            self.hash_grow(0)
+            mask = self.h_cap - 1
+            i = tag & mask
+            while self.htab[i]:
+                i = (i + 1) & mask
+        d = self.node_alloc()                   # (moves nodes, never the index)
         n = &self.nodes[d]
         n.hi = hi
         n.lo = lo
         n.plen = plen
         n.flags = NF_USED | NF_DEST | (NF_V6 if v6 else 0)
         self.pend_add(v6, d)
-        self.hash_insert(d)
+        self.htab[i] = (tag << 32) | d
+        self.h_count += 1
         self.n_dests[v6] += 1
         return d
 
@@ -1599,7 +1694,7 @@ cdef class Core:
             reg.tail = live
             return 0
         cap = reg.cap * 2 if reg.cap else 256
-        q = <uint32_t*>realloc(reg.q, cap * sizeof(uint32_t))
+        q = <uint32_t*>rtm_realloc(reg.q, cap * sizeof(uint32_t))
         if q == NULL:
             with gil:
                 raise MemoryError("change-notification queue")
@@ -1780,7 +1875,7 @@ cdef class Core:
         cdef uint32_t i
         cdef void* p
         if self.hold_of == NULL:
-            self.hold_of = <uint32_t*>calloc(self.n_cap, sizeof(uint32_t))
+            self.hold_of = <uint32_t*>rtm_calloc(self.n_cap, sizeof(uint32_t))
             if self.hold_of == NULL:
                 raise MemoryError("hold-down")
         i = self.hold_of[d]
@@ -1905,7 +2000,7 @@ cdef class Core:
         if e & FWD_EXT:
             return e & ~FWD_EXT
         if self.fwd8_used[vi] >= self.fwd8_cap[vi]:
-            p = <uint32_t*>rtm_realloc(self.fwd8[vi], <size_t>self.fwd8_cap[vi] * 256 * sizeof(uint32_t),
+            p = <uint32_t*>rtm_realloc(self.fwd8[vi],
                                        <size_t>self.fwd8_cap[vi] * 2 * 256 * sizeof(uint32_t))
             if p == NULL:
                 return 0xFFFFFFFFU
@@ -1956,10 +2051,10 @@ cdef class Core:
         self.fwd24[vi] = <uint32_t*>rtm_calloc(1 << 24, sizeof(uint32_t))
         self.fwd8_cap[vi] = 1024
         self.fwd8_used[vi] = 0
-        self.fwd8[vi] = <uint32_t*>malloc(<size_t>1024 * 256 * sizeof(uint32_t))
+        self.fwd8[vi] = <uint32_t*>rtm_malloc(<size_t>1024 * 256 * sizeof(uint32_t))
         if self.fwd24[vi] == NULL or self.fwd8[vi] == NULL:
-            free(self.fwd24[vi])
-            free(self.fwd8[vi])
+            rtm_free(self.fwd24[vi])
+            rtm_free(self.fwd8[vi])
             self.fwd24[vi] = NULL
             self.fwd8[vi] = NULL
             raise MemoryError("lookup index")
@@ -1976,8 +2071,8 @@ cdef class Core:
         return 0
 
     cdef void fwd_drop(self, int vi) noexcept:
-        free(self.fwd24[vi])
-        free(self.fwd8[vi])
+        rtm_free(self.fwd24[vi])
+        rtm_free(self.fwd8[vi])
         self.fwd24[vi] = NULL
         self.fwd8[vi] = NULL
         self.fwd_on[vi] = 0
@@ -2575,13 +2670,13 @@ cdef class Core:
         cdef uint32_t i
         cdef void* p
         if self.rl_of == NULL:
-            self.rl_of = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
-            self.rl_prev = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
-            self.rl_next = <uint32_t*>calloc(self.r_cap, sizeof(uint32_t))
+            self.rl_of = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
+            self.rl_prev = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
+            self.rl_next = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
             if self.rl_of == NULL or self.rl_prev == NULL or self.rl_next == NULL:
-                free(self.rl_of)
-                free(self.rl_prev)
-                free(self.rl_next)
+                rtm_free(self.rl_of)
+                rtm_free(self.rl_prev)
+                rtm_free(self.rl_next)
                 self.rl_of = self.rl_prev = self.rl_next = NULL
                 raise MemoryError("route lists")
         i = self.lists_free
@@ -2689,7 +2784,7 @@ cdef class Core:
         cdef TimerEnt e
         cdef void* q
         if self.heap_n == self.heap_cap:
-            q = realloc(self.heap, grown_cap(self.heap_cap, self.heap_n + 1, 1024) * sizeof(TimerEnt))
+            q = rtm_realloc(self.heap, grown_cap(self.heap_cap, self.heap_n + 1, 1024) * sizeof(TimerEnt))
             if q == NULL:
                 with gil:
                     raise MemoryError("route timers")
@@ -2743,7 +2838,7 @@ cdef class Core:
         if self.rexp == NULL:
             if ttl_ms == 0xFFFFFFFFU:
                 return
-            self.rexp = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+            self.rexp = <uint64_t*>rtm_calloc(self.r_cap, sizeof(uint64_t))
             if self.rexp == NULL:
                 raise MemoryError("route timers")
         if ttl_ms == 0xFFFFFFFFU:
@@ -2901,13 +2996,13 @@ cdef class Core:
                 f"at most {self.max_regs} change-notification registrations")
         if self.pmask == NULL:
             nn = self.n_cap
-            self.pmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
-            self.mmask = <uint32_t*>calloc(nn, sizeof(uint32_t))
-            self.smask = <uint32_t*>calloc(nn, sizeof(uint32_t))
+            self.pmask = <uint32_t*>rtm_calloc(nn, sizeof(uint32_t))
+            self.mmask = <uint32_t*>rtm_calloc(nn, sizeof(uint32_t))
+            self.smask = <uint32_t*>rtm_calloc(nn, sizeof(uint32_t))
             if self.pmask == NULL or self.mmask == NULL or self.smask == NULL:
-                free(self.pmask)
-                free(self.mmask)
-                free(self.smask)
+                rtm_free(self.pmask)
+                rtm_free(self.mmask)
+                rtm_free(self.smask)
                 self.pmask = self.mmask = self.smask = NULL
                 raise MemoryError("change notification")
         self.regs[g].views = views
@@ -3060,6 +3155,22 @@ cdef class Core:
                 self.dest_release(nodes[i])
 
     # -- bulk paths -------------------------------------------------------------------
+    cdef int reserve_rows(self, Py_ssize_t n, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
+                          const uint8_t[:] plen) except -1 nogil:
+        """Before a bulk add: estimate from a sample of rows how many new
+        destinations the call makes, and size the exact-match index for them
+        once (a load grows it in one step instead of one rehash per doubling)."""
+        cdef Py_ssize_t k, samples = 64 if n >= 64 else n, step, miss = 0
+        if n < 1024:
+            return 0
+        step = n // samples
+        for k in range(samples):
+            if self.hash_find(v6, hi[k * step], lo[k * step], plen[k * step]) == 0:
+                miss += 1
+        if miss:
+            self.hash_reserve(self.h_count + <size_t>(n * miss // samples))
+        return 0
+
     def bulk_add(self, uint32_t ent, int v6, const uint64_t[:] hi, const uint64_t[:] lo,
                  const uint8_t[:] plen, const uint64_t[:] nbr, const uint64_t[:] nh,
                  const uint32_t[:] pref, const uint32_t[:] metric, const uint32_t[:] views,
@@ -3075,6 +3186,8 @@ cdef class Core:
         cdef uint64_t mhi, mlo, last_nbr = 0, last_nh = 0
         cdef uint32_t nbr_slot = 0, nh_slot = 0, v, r
         cdef RouteSpec sp
+        cdef PfRing ring
+        memset(&ring, 0, sizeof(PfRing))
         with nogil:
             for i in range(n):
                 if plen[i] > maxlen:
@@ -3104,8 +3217,9 @@ cdef class Core:
         last_nh = 0
         self.tick()
         with nogil:
+            self.reserve_rows(n, v6, hi, lo, plen)
             for i in range(n):
-                self.prefetch_rows(i, n, v6, hi, lo, plen)
+                self.prefetch_rows(&ring, i, n, v6, hi, lo, plen)
                 if nbr[i] != last_nbr or i == 0:
                     self.check_nh_for(ent, nbr[i], &nbr_slot)
                     last_nbr = nbr[i]
@@ -3125,7 +3239,7 @@ cdef class Core:
                 self.route_add(ent, v6, hi[i], lo[i], plen[i], &sp, 0, cflags_in, &out[i], &r)
                 if ttl[i] != 0xFFFFFFFFU:
                     if self.rexp == NULL:
-                        self.rexp = <uint64_t*>calloc(self.r_cap, sizeof(uint64_t))
+                        self.rexp = <uint64_t*>rtm_calloc(self.r_cap, sizeof(uint64_t))
                         if self.rexp == NULL:
                             with gil:
                                 raise MemoryError("route timers")
@@ -3145,6 +3259,8 @@ cdef class Core:
         cdef int st = 0, maxlen = 128 if v6 else 32
         cdef uint64_t mhi, mlo, last_nbr = 0
         cdef uint32_t nbr_slot = 0, d, r
+        cdef PfRing ring
+        memset(&ring, 0, sizeof(PfRing))
         with nogil:
             for i in range(n):
                 if plen[i] > maxlen:
@@ -3164,7 +3280,7 @@ cdef class Core:
         self.tick()
         with nogil:
             for i in range(n):
-                self.prefetch_rows(i, n, v6, hi, lo, plen)
+                self.prefetch_rows(&ring, i, n, v6, hi, lo, plen)
                 out[i] = DELETE_NOT_FOUND
                 d = self.hash_find(v6, hi[i], lo[i], plen[i])
                 if d == 0:
