@@ -93,7 +93,7 @@ cdef extern from *:
     }
     static void rtm_advise(void* b, size_t total) {
     #ifdef MADV_HUGEPAGE
-        if (!getenv("RTM_NOTHP")) madvise(b, total, MADV_HUGEPAGE);
+        madvise(b, total, MADV_HUGEPAGE);
     #endif
     }
     static void* rtm_malloc(size_t size) {
