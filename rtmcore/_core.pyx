@@ -33,6 +33,11 @@ Structure
   dict (few objects, not on the per-route path).  Routes with more than one
   next hop keep them in fixed-size blocks of ``nhpool``.
 * **Entities** (``EntRec``): the registrations.
+* **Memory**: every array is a block of ``rtm_malloc``; from 1 MiB up a
+  block is its own mapping, grown in place or moved by ``mremap`` and
+  returned to the system when freed, so a doubling array never leaves its
+  outgrown copies resident.  Bulk loops hide the random reads of a row
+  (hash slot, node, route) behind a three-stage prefetch ring.
 
 References (spec 1.16): an object's slot is reused only when it is deleted
 *and* its reference count is 0; the generation in every handle then changes.
