@@ -151,7 +151,7 @@ cdef struct TimerEnt:
     uint16_t kind             # TIMER_ROUTE (r = route) or TIMER_HOLD (r = destination node)
 
 cdef enum:
-    PF_RING_SIZE = 32
+    PF_RING_SIZE = 16
 
 cdef struct PfRing:
     # rows in flight in the prefetch pipeline of a bulk loop (index: row % size)

@@ -223,9 +223,9 @@ cdef enum:
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
-    PF_HASH = 24                 # bulk loops: rows ahead where a row's hash slot is fetched,
-    PF_NODE = 12                 #   where its destination node is (the slot now cached),
-    PF_ROUTE = 5                 #   and where its first route and best routes are
+    PF_HASH = 8                  # bulk loops: rows ahead where a row's hash slot is fetched,
+    PF_NODE = 4                  #   where its destination node is (the slot now cached),
+    PF_ROUTE = 2                 #   and where its first route and best routes are
 
 cdef enum:
     FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
@@ -1501,7 +1501,7 @@ cdef class Core:
             return &rr.nh
         return &self.nhpool[<size_t>rr.nh * self.max_nh]
 
-    cdef void nh_ref(self, uint32_t s) noexcept nogil:
+    cdef inline void nh_ref(self, uint32_t s) noexcept nogil:
         if s:
             self.nhs[s].refcnt += 1
 
@@ -1946,7 +1946,7 @@ cdef class Core:
         slot[0] = s
         return NO_ERROR
 
-    cdef int check_views(self, uint32_t* views) noexcept nogil:
+    cdef inline int check_views(self, uint32_t* views) noexcept nogil:
         """U10: ALL is clipped to the supported views; other unsupported bits
         are refused; a route must be in at least one view."""
         if views[0] == 0xFFFFFFFFU:
