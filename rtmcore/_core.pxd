@@ -45,6 +45,8 @@ cdef enum:
     RI_USED = 0x01            # slot allocated
     RI_DESTREF = 0x02         # deleted-but-referenced: holds one reference on its dest
     RI_HELD = 0x04            # a hold-down route of its destination (kept until the hold ends)
+    RI_STATE_SHIFT = 4        # RTM_ROUTE_STATE_* (0..2) in bits 4-5 of iflags
+    RI_STATE_MASK = 0x30
     TIMER_ROUTE = 0
     TIMER_HOLD = 1
 
@@ -79,10 +81,9 @@ cdef struct RouteRec:
     uint16_t owner            # entity slot
     uint16_t gen              # bumped on free
     uint16_t flags            # RTM_ROUTE_FLAGS_*
-    uint8_t flags1            # RTMv1 compatibility byte
-    uint8_t state             # RTM_ROUTE_STATE_*
     uint8_t n_nh              # number of next hops
-    uint8_t iflags            # RI_*
+    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (40 bytes in all;
+                              # the RTMv1 Flags1 byte lives in a side array, see rflags1)
 
 cdef struct NhRec:
     uint64_t hi               # NextHopAddress bits (left-aligned like prefixes)

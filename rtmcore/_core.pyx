@@ -288,6 +288,15 @@ cdef inline uint64_t key_hash(uint64_t hi, uint64_t lo, int plen, int v6) noexce
     return x
 
 
+cdef inline int rstate(const RouteRec* rr) noexcept nogil:
+    """RTM_ROUTE_STATE_* of a route record."""
+    return (rr.iflags & RI_STATE_MASK) >> RI_STATE_SHIFT
+
+
+cdef inline void set_rstate(RouteRec* rr, int state) noexcept nogil:
+    rr.iflags = <uint8_t>((rr.iflags & ~RI_STATE_MASK) | (state << RI_STATE_SHIFT))
+
+
 include "_prefix.pxi"
 
 cdef enum:
@@ -610,6 +619,7 @@ cdef class Core:
     # routes
     cdef RouteRec* routes
     cdef uint64_t* rinfo                  # EntitySpecificInfo per route; NULL until one is non-zero
+    cdef uint8_t* rflags1                 # RTMv1 Flags1 per route; NULL until one is non-zero
     cdef uint32_t r_used, r_cap, r_free
     cdef uint64_t n_routes[2]             # live routes per family
     cdef uint64_t n_route_recs            # allocated route records (live + deleted-referenced)
@@ -738,6 +748,7 @@ cdef class Core:
         rtm_free(self.nhpool)
         rtm_free(self.htab)
         rtm_free(self.rinfo)
+        rtm_free(self.rflags1)
         rtm_free(self.pend[0])
         rtm_free(self.pend[1])
         rtm_free(self.fwd24[0])
@@ -805,6 +816,9 @@ cdef class Core:
         if cap > self.r_cap:
             self.routes = <RouteRec*>grow_block(self.routes, self.r_cap, cap, sizeof(RouteRec),
                                                 "route records")
+            if self.rflags1 != NULL:
+                self.rflags1 = <uint8_t*>grow_block(self.rflags1, self.r_cap, cap,
+                                                    sizeof(uint8_t), "route records")
             if self.rinfo != NULL:
                 self.rinfo = <uint64_t*>grow_block(self.rinfo, self.r_cap, cap,
                                                    sizeof(uint64_t), "route records")
@@ -900,6 +914,8 @@ cdef class Core:
         self.routes[r].iflags = RI_USED
         if self.rinfo != NULL:
             self.rinfo[r] = 0
+        if self.rflags1 != NULL:
+            self.rflags1[r] = 0
         if self.rl_of != NULL:
             self.rl_of[r] = 0
         if self.rexp != NULL:
@@ -920,6 +936,21 @@ cdef class Core:
 
     cdef inline uint64_t get_info(self, uint32_t r) noexcept nogil:
         return self.rinfo[r] if self.rinfo != NULL else 0
+
+    cdef int set_flags1(self, uint32_t r, uint8_t flags1) except -1 nogil:
+        """Store a route's RTMv1 Flags1 byte (the side array exists once one is non-zero)."""
+        if self.rflags1 == NULL:
+            if flags1 == 0:
+                return 0
+            self.rflags1 = <uint8_t*>rtm_calloc(self.r_cap, sizeof(uint8_t))
+            if self.rflags1 == NULL:
+                with gil:
+                    raise MemoryError("route flags")
+        self.rflags1[r] = flags1
+        return 0
+
+    cdef inline uint8_t get_flags1(self, uint32_t r) noexcept nogil:
+        return self.rflags1[r] if self.rflags1 != NULL else 0
 
     cdef uint32_t pool_alloc(self) except 0 nogil:
         cdef uint32_t b = self.pool_free
@@ -1579,9 +1610,8 @@ cdef class Core:
         rr = &self.routes[r]
         if destref:
             self.nodes[d].refcnt -= 1
-        rr.iflags = 0
         rr.gen += 1
-        rr.state = ROUTE_STATE_DELETED
+        rr.iflags = ROUTE_STATE_DELETED << RI_STATE_SHIFT
         rr.next = self.r_free
         self.r_free = r
         self.n_route_recs -= 1
@@ -1747,7 +1777,7 @@ cdef class Core:
             rr = &self.routes[r]
             rr.dest = d
             rr.owner = <uint16_t>ent
-            rr.state = ROUTE_STATE_CREATED
+            set_rstate(rr, ROUTE_STATE_CREATED)
             self.ents[ent].refcnt += 1
             self.n_route_recs += 1
             self.n_routes[v6] += 1
@@ -1770,7 +1800,7 @@ cdef class Core:
         rr.metric = sp.metric
         rr.views = sp.views
         rr.flags = sp.flags
-        rr.flags1 = sp.flags1
+        self.set_flags1(r, sp.flags1)
         self.set_info(r, sp.info)
         if created:
             self.route_link(d, r)
@@ -1790,7 +1820,7 @@ cdef class Core:
         cdef uint32_t d = self.routes[r].dest
         cdef int v6 = (self.nodes[d].flags & NF_V6) != 0
         self.route_unlink(d, r)
-        self.routes[r].state = ROUTE_STATE_DELETED
+        set_rstate(&self.routes[r], ROUTE_STATE_DELETED)
         self.n_routes[v6] -= 1
         if self.rl_of != NULL and self.rl_of[r]:
             self.list_remove(r)                 # a deleted route leaves its list
@@ -1921,7 +1951,7 @@ cdef class Core:
     cdef void route_release(self, uint32_t r) noexcept nogil:
         if self.routes[r].refcnt:
             self.routes[r].refcnt -= 1
-        if self.routes[r].refcnt == 0 and self.routes[r].state == ROUTE_STATE_DELETED \
+        if self.routes[r].refcnt == 0 and rstate(&self.routes[r]) == ROUTE_STATE_DELETED \
                 and not (self.routes[r].iflags & RI_HELD):
             self.route_free(r)
 
@@ -2186,7 +2216,7 @@ cdef class Core:
             self.notify_deregister(g)
         for r in range(1, self.r_used):
             if (self.routes[r].iflags & RI_USED) and self.routes[r].owner == e \
-                    and self.routes[r].state == ROUTE_STATE_CREATED:
+                    and rstate(&self.routes[r]) == ROUTE_STATE_CREATED:
                 self.routes[r].refcnt += 1        # keep the slot while deleting
                 self.route_delete(r, &flags)
                 self.route_release(r)
@@ -2321,7 +2351,7 @@ cdef class Core:
         return self.h_route(r)
 
     def route_state(self, uint32_t r):
-        return self.routes[r].state
+        return rstate(&self.routes[r])
 
     def route_owner(self, uint32_t r):
         return self.routes[r].owner
@@ -2341,8 +2371,8 @@ cdef class Core:
                 self.take_ref(KIND_NEXTHOP, rr.neighbour)
             for i in range(rr.n_nh):
                 self.take_ref(KIND_NEXTHOP, lst[i])
-        return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rr.state,
-                rr.flags1, rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
+        return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
+                self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
     def route_dest(self, uint32_t r):
         return self.routes[r].dest
@@ -2351,7 +2381,7 @@ cdef class Core:
         """RtmIsBestRoute: views in which r is the best route."""
         cdef uint32_t d = self.routes[r].dest, m = 0
         cdef int i
-        if self.routes[r].state != ROUTE_STATE_CREATED:
+        if rstate(&self.routes[r]) != ROUTE_STATE_CREATED:
             return 0
         for i in range(self.nv):
             if self.best[<size_t>d * self.nv + i].route == r:
@@ -2650,7 +2680,7 @@ cdef class Core:
                 prev = 0
                 r = self.nodes[x].routes
                 while r:
-                    assert self.routes[r].dest == x and self.routes[r].state == 0
+                    assert self.routes[r].dest == x and rstate(&self.routes[r]) == 0
                     if prev:
                         assert not self.route_before(&self.routes[r], &self.routes[prev]), \
                             f"dest {x}: routes out of order"
@@ -2834,7 +2864,7 @@ cdef class Core:
                 and self.hold_of != NULL and self.hold_of[e.r] \
                 and self.holds[self.hold_of[e.r]].expiry == e.t
         return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
-            and self.routes[e.r].state == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t + 1
+            and rstate(&self.routes[e.r]) == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t + 1
 
     def arm(self, uint32_t r, uint64_t ttl_ms):
         """(Re)arm route r's time to live; 0xFFFFFFFF = never.  O(log n); a
@@ -3755,7 +3785,7 @@ cdef class EntityCore:
             r = self.core.route_slot(rh)
             if r == 0:
                 raise _errors.InvalidHandle(f"invalid route handle {rh:#x}")
-            if self.core.routes[r].state != ROUTE_STATE_CREATED:
+            if rstate(&self.core.routes[r]) != ROUTE_STATE_CREATED:
                 raise _errors.NotFound("the route was deleted")
             if self.core.routes[r].owner != self.slot:
                 raise _errors.AccessDenied("the route belongs to another entity")
@@ -3807,7 +3837,7 @@ cdef class EntityCore:
                 raise _errors.InvalidHandle(f"invalid route handle {h:#x}")
             if self.core.routes[r].owner != self.slot:
                 raise _errors.AccessDenied("the route belongs to another entity")
-            if self.core.routes[r].state != ROUTE_STATE_CREATED:
+            if rstate(&self.core.routes[r]) != ROUTE_STATE_CREATED:
                 raise _errors.NotFound("the route was already deleted")
             if self.core.routes[r].refcnt:
                 self.core.routes[r].refcnt -= 1       # the consumed reference
