@@ -88,18 +88,13 @@ cdef extern from *:
        directly: they grow with mremap (no copy, no page touched twice), go
        back to the system when freed, and do not depend on the allocator's
        adaptive mmap threshold, which would otherwise keep every outgrown copy
-       of a doubling array resident in the heap.  They are reached at random
-       (hash probes, trie walks, the lookup index), so they are also offered
-       2 MiB pages where the kernel allows it. */
+       of a doubling array resident in the heap.  They are not advised onto
+       2 MiB pages: moved and freed repeatedly, such pages are split and made
+       again, and a manager built after a few others loaded 3x slower. */
     #define RTM_BIG ((size_t)1 << 20)
     #define RTM_HDR ((size_t)64)
     static size_t rtm_map_size(size_t size) {
         return (size + RTM_HDR + 4095) & ~(size_t)4095;
-    }
-    static void rtm_advise(void* b, size_t total) {
-    #ifdef MADV_HUGEPAGE
-        madvise(b, total, MADV_HUGEPAGE);
-    #endif
     }
     static void* rtm_malloc(size_t size) {
         char* b;
@@ -109,7 +104,6 @@ cdef extern from *:
             total = rtm_map_size(size);
             b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (b == (char*)MAP_FAILED) return NULL;
-            rtm_advise(b, total);
             ((size_t*)b)[1] = 1;
         } else {
             total = size + RTM_HDR;
@@ -149,7 +143,6 @@ cdef extern from *:
     #ifdef MREMAP_MAYMOVE
             q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
             if (q == (char*)MAP_FAILED) return NULL;
-            rtm_advise(q, nt);
             ((size_t*)q)[0] = nt;
             return q + RTM_HDR;
     #endif
