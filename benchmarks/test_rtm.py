@@ -258,19 +258,22 @@ def loaded1m(t1m) -> Rib:
     return Rib(0).load(t1m)
 
 
-def _enum_dests(ent) -> int:
-    h = ent.create_dest_enum(UCAST)
-    get, release = ent.get_enum_dests, ent.release_dests
+def _drain_enum(ent, h, get, release) -> int:
+    """Take every batch of enumeration ``h`` (releasing it); the item count."""
     batch = ent.profile.max_handles_in_enum
     n = 0
     while True:
-        infos = get(h, batch)
-        if not infos:
+        items = get(h, batch)
+        if not items:
             break
-        n += len(infos)
-        release(infos)
+        n += len(items)
+        release(items)
     ent.delete_enum_handle(h)
     return n
+
+
+def _enum_dests(ent) -> int:
+    return _drain_enum(ent, ent.create_dest_enum(UCAST), ent.get_enum_dests, ent.release_dests)
 
 
 def _iterate_dests(ent) -> int:
@@ -281,18 +284,8 @@ def _iterate_dests(ent) -> int:
 
 
 def _enum_routes(ent) -> int:
-    h = ent.create_route_enum(target_views=UCAST)
-    get, release = ent.get_enum_routes, ent.release_routes
-    batch = ent.profile.max_handles_in_enum
-    n = 0
-    while True:
-        hs = get(h, batch)
-        if not hs:
-            break
-        n += len(hs)
-        release(hs)
-    ent.delete_enum_handle(h)
-    return n
+    return _drain_enum(ent, ent.create_route_enum(target_views=UCAST), ent.get_enum_routes,
+                       ent.release_routes)
 
 
 ENUMS = {"get_enum_dests": (_enum_dests, "destinations",

@@ -1037,9 +1037,11 @@ cdef class Core:
         cdef Node* n = &self.nodes[x]
         return key_hash(n.hi, n.lo, n.plen, (n.flags & NF_V6) != 0) >> 32
 
-    cdef uint32_t hash_find(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+    cdef inline uint32_t hash_probe(self, int v6, uint64_t hi, uint64_t lo, int plen,
+                                    uint64_t tag, size_t* slot) noexcept nogil:
+        """The node of the prefix (0 if absent); ``slot`` is where the probe
+        stopped: the entry found, or the empty slot the prefix would take."""
         cdef size_t mask = self.h_cap - 1
-        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
         cdef size_t i = tag & mask
         cdef uint64_t e
         cdef uint32_t x
@@ -1048,13 +1050,19 @@ cdef class Core:
         while True:
             e = self.htab[i]
             if e == 0:
+                slot[0] = i
                 return 0
             if (e >> 32) == tag:
                 x = <uint32_t>e
                 n = &self.nodes[x]
                 if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
+                    slot[0] = i
                     return x
             i = (i + 1) & mask
+
+    cdef uint32_t hash_find(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        cdef size_t slot
+        return self.hash_probe(v6, hi, lo, plen, key_hash(hi, lo, plen, v6) >> 32, &slot)
 
     cdef inline void prefetch_node(self, uint32_t x) noexcept nogil:
         """Prefetch the key and trie links of node x (bytes 0..35: one or two lines)."""
@@ -1112,19 +1120,6 @@ cdef class Core:
                     rtm_prefetch(&self.routes[r])
                 rtm_prefetch(&self.best[<size_t>x * self.nv])
 
-    cdef int hash_insert(self, uint32_t x) except -1 nogil:
-        cdef size_t i
-        cdef uint64_t tag
-        if (self.h_count + 1) * 10 > self.h_cap * 6:
-            self.hash_grow(0)
-        tag = self.h_tag(x)
-        i = tag & (self.h_cap - 1)
-        while self.htab[i]:
-            i = (i + 1) & (self.h_cap - 1)
-        self.htab[i] = (tag << 32) | x
-        self.h_count += 1
-        return 0
-
     cdef int hash_reserve(self, size_t count) except -1 nogil:
         """Size the index for ``count`` destinations at once (one rehash, not one per doubling)."""
         cdef size_t cap = self.h_cap
@@ -1134,13 +1129,11 @@ cdef class Core:
             self.hash_grow(cap)
         return 0
 
-    cdef int hash_grow(self, size_t min_cap) except -1 nogil:
-        """Rehash into twice the slots, or ``min_cap`` (a power of two) if larger."""
-        cdef size_t old_cap = self.h_cap, new_cap = old_cap * 2, i, j, mask
+    cdef int hash_grow(self, size_t new_cap) except -1 nogil:
+        """Rehash into ``new_cap`` slots (a power of two, larger than now)."""
+        cdef size_t old_cap = self.h_cap, i, j, mask
         cdef uint64_t* old = self.htab
         cdef uint64_t* t
-        if min_cap > new_cap:
-            new_cap = min_cap
         if new_cap > (<size_t>1 << 32):
             with gil:
                 raise MemoryError("exact-match index is full")
@@ -1374,27 +1367,14 @@ cdef class Core:
         """Destination for the prefix, created (unlinked) if absent.  One probe
         of the index finds it or the free slot where it goes."""
         cdef Node* n
-        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32, e
-        cdef size_t mask = self.h_cap - 1
-        cdef size_t i = tag & mask
-        cdef uint32_t d
-        cdef uint8_t want = NF_V6 if v6 else 0
-        while True:
-            e = self.htab[i]
-            if e == 0:
-                break
-            if (e >> 32) == tag:
-                d = <uint32_t>e
-                n = &self.nodes[d]
-                if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
-                    return d
-            i = (i + 1) & mask
+        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
+        cdef size_t i
+        cdef uint32_t d = self.hash_probe(v6, hi, lo, plen, tag, &i)
+        if d:
+            return d
         if (self.h_count + 1) * 10 > self.h_cap * 6:
-            self.hash_grow(0)
-            mask = self.h_cap - 1
-            i = tag & mask
-            while self.htab[i]:
-                i = (i + 1) & mask
+            self.hash_reserve(self.h_count + 1)
+            self.hash_probe(v6, hi, lo, plen, tag, &i)    # its free slot in the new index
         d = self.node_alloc()                   # (moves nodes, never the index)
         n = &self.nodes[d]
         n.hi = hi

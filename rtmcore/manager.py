@@ -172,6 +172,12 @@ class _EnumState:
         self.interface = 0
         self.__dict__.update(kw)
 
+    @property
+    def exhausted(self) -> bool:
+        """Nothing is left to return: the cursor reached the end and no item
+        fetched ahead (a destination's remaining routes) is still queued."""
+        return self.done and not self.pending
+
 
 def _handles(hs) -> list:
     if hs is None:

@@ -1299,6 +1299,15 @@ def RtmCreateDestEnum(rtm_reg_handle, target_views, enum_flags, net_address=None
         return _status(exc), None
 
 
+def _enum_batch(ent, h, kind: str, get, cap: int):
+    """One batch of an enumeration, and ``ERROR_NO_MORE_ITEMS`` with the
+    batch that reaches the end (read under the lock the batch was taken in)."""
+    with ent.core:
+        items = get(h, cap)
+        end = ent._enum(h, kind).exhausted
+    return (ERROR_NO_MORE_ITEMS if end else NO_ERROR), len(items), items
+
+
 def RtmGetEnumDests(rtm_reg_handle, enum_handle, num_dests):
     """``RtmGetEnumDests(RtmRegHandle, EnumHandle, NumDests [in/out],
     DestInfos [out])`` (spec 2.8, 1.12).
@@ -1313,11 +1322,8 @@ def RtmGetEnumDests(rtm_reg_handle, enum_handle, num_dests):
     try:
         ent = _entity(rtm_reg_handle)
         h = _handle(enum_handle)
-        cap = _capacity(num_dests, "destination infos")
-        with ent.core:
-            infos = ent.get_enum_dests(h, cap)
-            done = ent._enum(h, "dest").done
-        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(infos), infos
+        return _enum_batch(ent, h, "dest", ent.get_enum_dests,
+                           _capacity(num_dests, "destination infos"))
     except Exception as exc:
         return _status(exc), num_dests, None
 
@@ -1365,12 +1371,8 @@ def RtmGetEnumRoutes(rtm_reg_handle, enum_handle, num_routes):
     try:
         ent = _entity(rtm_reg_handle)
         h = _handle(enum_handle)
-        cap = _capacity(num_routes, "route handles")
-        with ent.core:
-            handles = ent.get_enum_routes(h, cap)
-            st = ent._enum(h, "route")
-            done = st.done and not st.pending
-        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(handles), handles
+        return _enum_batch(ent, h, "route", ent.get_enum_routes,
+                           _capacity(num_routes, "route handles"))
     except Exception as exc:
         return _status(exc), num_routes, None
 
@@ -1403,11 +1405,8 @@ def RtmGetEnumNextHops(rtm_reg_handle, enum_handle, num_next_hops):
     try:
         ent = _entity(rtm_reg_handle)
         h = _handle(enum_handle)
-        cap = _capacity(num_next_hops, "next-hop handles")
-        with ent.core:
-            handles = ent.get_enum_next_hops(h, cap)
-            done = ent._enum(h, "nexthop").done
-        return (ERROR_NO_MORE_ITEMS if done else NO_ERROR), len(handles), handles
+        return _enum_batch(ent, h, "nexthop", ent.get_enum_next_hops,
+                           _capacity(num_next_hops, "next-hop handles"))
     except Exception as exc:
         return _status(exc), num_next_hops, None
 

@@ -888,6 +888,23 @@ class RtmMachine(V4Machine):
                         lambda: real_e.create_dest_enum(views, flags, address, pid), what)
         return None if res is FAILED else (res[1], res[0], what)
 
+    @staticmethod
+    def _all_batches(next_batch, limit, n, what) -> list:
+        """Batches from ``next_batch()`` until an empty one, a failed call
+        (None) or a request for 0 items; the enumeration must end within
+        ``limit`` batches."""
+        items: list = []
+        for _ in range(limit):
+            batch = next_batch()
+            if batch is None:
+                break
+            items += batch
+            if not batch or n == 0:
+                break
+        else:
+            raise AssertionError(f"{what}: the enumeration does not end")
+        return items
+
     def _next_dests(self, e, eh, men, n, what):
         real_e, me = self.ents[e]
         where = f"{what}: get_enum_dests({n})"
@@ -914,16 +931,8 @@ class RtmMachine(V4Machine):
             return
         eh, men, what = made
         real_e, me = self.ents[e]
-        held = []
-        for _ in range(len(self.model.dests) + 2):
-            got = self._next_dests(e, eh, men, n, what)
-            if got is None:
-                break
-            held += got
-            if not got or n == 0:
-                break
-        else:
-            raise AssertionError(f"{what}: the enumeration does not end")
+        held = self._all_batches(lambda: self._next_dests(e, eh, men, n, what),
+                                 len(self.model.dests) + 2, n, what)
         note(f"{what} -> {[str(mi.dest.prefix) for _, mi in held]}")
         event(f"dest enumeration: {len(held)} destinations")
         if held and dup == 0:
@@ -1011,16 +1020,8 @@ class RtmMachine(V4Machine):
             return
         eh, men, what = made
         real_e, me = self.ents[e]
-        got: list[int] = []
-        for _ in range(len(self.model.routes) + 2):
-            batch = self._next_routes(e, eh, men, n, what)
-            if batch is None:
-                break
-            got += batch
-            if not batch or n == 0:
-                break
-        else:
-            raise AssertionError(f"{what}: the enumeration does not end")
+        got = self._all_batches(lambda: self._next_routes(e, eh, men, n, what),
+                                len(self.model.routes) + 2, n, what)
         event(f"route enumeration: {len(got)} routes")
         if keep == 0:
             self.route_pool += got
