@@ -8,7 +8,7 @@ from .errors import *  # noqa: F401,F403
 from .errors import RtmError
 from .constants import *  # noqa: F401,F403
 from .columns import RouteColumns
-from ._core import NetAddress, PrefInfo, RouteInfo, parse_prefix
+from ._core import NetAddress, PrefInfo, RouteInfo, memory_cache, parse_prefix
 from .manager import (DestInfo, DestViewInfo, Entity, EntityInfo, LookupResult, NextHopInfo,
                       RegnProfile, RoutingTableManager)
 from .addr import *  # noqa: F401,F403

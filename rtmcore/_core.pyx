@@ -34,9 +34,10 @@ Structure
   next hop keep them in fixed-size blocks of ``nhpool``.
 * **Entities** (``EntRec``): the registrations.
 * **Memory**: every array is a block of ``rtm_malloc``; from 1 MiB up a
-  block is its own mapping, grown in place or moved by ``mremap`` and
-  returned to the system when freed, so a doubling array never leaves its
-  outgrown copies resident.  Bulk loops hide the random reads of a row
+  block is its own mapping, grown in place or moved by ``mremap``, so a
+  doubling array never leaves its outgrown copies resident.  Freed mappings
+  are kept (up to ``memory_cache()['limit']``) for the next manager, whose
+  tables then skip the page faults of fresh memory.  Bulk loops hide the random reads of a row
   (hash slot, node, route) behind a three-stage prefetch ring.
 
 References (spec 1.16): an object's slot is reused only when it is deleted
@@ -85,26 +86,131 @@ cdef extern from *:
     #include <stdint.h>
     /* Every array of the engine is allocated here, behind a 64-byte header
        that records its size and kind.  Blocks from 1 MiB up are mapped
-       directly: they grow with mremap (no copy, no page touched twice), go
-       back to the system when freed, and do not depend on the allocator's
-       adaptive mmap threshold, which would otherwise keep every outgrown copy
-       of a doubling array resident in the heap.  They are not advised onto
-       2 MiB pages: moved and freed repeatedly, such pages are split and made
-       again, and a manager built after a few others loaded 3x slower. */
+       directly: they grow with mremap (no copy, no page touched twice) and
+       do not depend on the allocator's adaptive mmap threshold, which would
+       otherwise keep every outgrown copy of a doubling array resident in the
+       heap.  They are not advised onto 2 MiB pages: moved and freed
+       repeatedly, such pages are split and made again, and a manager built
+       after a few others loaded 3x slower.
+
+       A freed mapped block is kept for the next manager, up to a limit
+       (rtm_cache_limit bytes in all, set with rtmcore.memory_cache): a new
+       table then fills pages that are already mapped instead of taking a
+       page fault (and the kernel's zeroing) every 4 KiB.  Kept blocks are
+       advised MADV_FREE, so the system may still take them back under
+       memory pressure.  A mapped block reads as zeros past what the program
+       wrote, like a fresh mapping: header word 2 is the length handed out so
+       far, and bytes beyond it are cleared when a reused block is handed out
+       or grows. */
+    #include <pthread.h>
     #define RTM_BIG ((size_t)1 << 20)
     #define RTM_HDR ((size_t)64)
+    #define RTM_CACHE_SLOTS 32
+    static char* rtm_cache_b[RTM_CACHE_SLOTS];
+    static size_t rtm_cache_t[RTM_CACHE_SLOTS];
+    static int rtm_cache_n = 0;
+    static size_t rtm_cache_bytes = 0;
+    static size_t rtm_cache_limit = (size_t)512 << 20;
+    static pthread_mutex_t rtm_cache_mu = PTHREAD_MUTEX_INITIALIZER;
     static size_t rtm_map_size(size_t size) {
         return (size + RTM_HDR + 4095) & ~(size_t)4095;
+    }
+    static char* rtm_cache_take(size_t want, size_t* total) {
+        /* the smallest kept block of at least ``want`` bytes; else, with
+           ``any``, the largest one (the caller grows it) */
+        char* b = NULL;
+        int i, k = -1, big = -1;
+        pthread_mutex_lock(&rtm_cache_mu);
+        for (i = 0; i < rtm_cache_n; i++) {
+            if (rtm_cache_t[i] >= want && (k < 0 || rtm_cache_t[i] < rtm_cache_t[k])) k = i;
+            if (big < 0 || rtm_cache_t[i] > rtm_cache_t[big]) big = i;
+        }
+        if (k < 0 && *total) k = big;       /* *total != 0 on entry: any block will do */
+        if (k >= 0) {
+            b = rtm_cache_b[k];
+            *total = rtm_cache_t[k];
+            rtm_cache_bytes -= rtm_cache_t[k];
+            rtm_cache_n--;
+            rtm_cache_b[k] = rtm_cache_b[rtm_cache_n];
+            rtm_cache_t[k] = rtm_cache_t[rtm_cache_n];
+        } else {
+            *total = 0;
+        }
+        pthread_mutex_unlock(&rtm_cache_mu);
+        return b;
+    }
+    static void rtm_cache_put(char* b, size_t total) {
+        int kept = 0;
+        pthread_mutex_lock(&rtm_cache_mu);
+        if (rtm_cache_n < RTM_CACHE_SLOTS && rtm_cache_bytes + total <= rtm_cache_limit) {
+            rtm_cache_b[rtm_cache_n] = b;
+            rtm_cache_t[rtm_cache_n] = total;
+            rtm_cache_n++;
+            rtm_cache_bytes += total;
+            kept = 1;
+        }
+        pthread_mutex_unlock(&rtm_cache_mu);
+        if (!kept) munmap(b, total);
+    #ifdef RTM_USE_MADV_FREE
+        else madvise(b, total, MADV_FREE);
+    #endif
+    }
+    static void rtm_cache_set_limit(size_t limit) {
+        /* a lower limit gives the blocks beyond it back now */
+        char* b;
+        size_t total;
+        pthread_mutex_lock(&rtm_cache_mu);
+        rtm_cache_limit = limit;
+        pthread_mutex_unlock(&rtm_cache_mu);
+        for (;;) {
+            pthread_mutex_lock(&rtm_cache_mu);
+            b = NULL;
+            if (rtm_cache_bytes > rtm_cache_limit && rtm_cache_n > 0) {
+                rtm_cache_n--;
+                b = rtm_cache_b[rtm_cache_n];
+                total = rtm_cache_t[rtm_cache_n];
+                rtm_cache_bytes -= total;
+            }
+            pthread_mutex_unlock(&rtm_cache_mu);
+            if (b == NULL) break;
+            munmap(b, total);
+        }
+    }
+    static void rtm_cache_stats(size_t* limit, size_t* bytes, size_t* blocks) {
+        pthread_mutex_lock(&rtm_cache_mu);
+        *limit = rtm_cache_limit;
+        *bytes = rtm_cache_bytes;
+        *blocks = (size_t)rtm_cache_n;
+        pthread_mutex_unlock(&rtm_cache_mu);
     }
     static void* rtm_malloc(size_t size) {
         char* b;
         size_t total;
         if (size > SIZE_MAX / 2) return NULL;
         if (size >= RTM_BIG) {
-            total = rtm_map_size(size);
-            b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (b == (char*)MAP_FAILED) return NULL;
+            size_t kept = 1;
+            b = rtm_cache_take(rtm_map_size(size), &kept);
+            total = kept;
+            if (b != NULL && total < rtm_map_size(size)) {
+    #ifdef MREMAP_MAYMOVE
+                char* q = (char*)mremap(b, total, rtm_map_size(size), MREMAP_MAYMOVE);
+                if (q == (char*)MAP_FAILED) { munmap(b, total); b = NULL; }
+                else { b = q; total = rtm_map_size(size); }
+    #else
+                munmap(b, total);
+                b = NULL;
+    #endif
+            }
+            if (b != NULL) {
+                /* reads as a fresh mapping; pages mremap added are zeros already */
+                memset(b + RTM_HDR, 0, kept - RTM_HDR < size ? kept - RTM_HDR : size);
+            } else {
+                total = rtm_map_size(size);
+                b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (b == (char*)MAP_FAILED) return NULL;
+            }
             ((size_t*)b)[1] = 1;
+            ((size_t*)b)[2] = size;
         } else {
             total = size + RTM_HDR;
             b = (char*)malloc(total);
@@ -125,36 +231,62 @@ cdef extern from *:
         char* b;
         if (p == NULL) return;
         b = (char*)p - RTM_HDR;
-        if (((size_t*)b)[1]) munmap(b, ((size_t*)b)[0]);
+        if (((size_t*)b)[1]) rtm_cache_put(b, ((size_t*)b)[0]);
         else free(b);
     }
     static void* rtm_realloc(void* p, size_t size) {
         char* b;
         char* q;
-        size_t total, have, nt;
+        size_t total, have, nt, used, clear_to;
         void* r;
         if (p == NULL) return rtm_malloc(size);
         if (size > SIZE_MAX / 2) return NULL;
         b = (char*)p - RTM_HDR;
         total = ((size_t*)b)[0];
         if (((size_t*)b)[1] && size >= RTM_BIG) {
+            used = ((size_t*)b)[2];
             nt = rtm_map_size(size);
-            if (nt == total) return p;
+            q = b;
+            if (nt > total) {
+                size_t kept = 0;
+                char* c = rtm_cache_take(nt, &kept);
+                if (c != NULL) {
+                    /* move into a kept block that fits: copying what is used
+                       costs less than faulting in fresh pages */
+                    memcpy(c + RTM_HDR, p, used);
+                    memset(c + RTM_HDR + used, 0, size - used);
+                    ((size_t*)c)[0] = kept;
+                    ((size_t*)c)[1] = 1;
+                    ((size_t*)c)[2] = size;
+                    rtm_cache_put(b, total);
+                    return c + RTM_HDR;
+                }
     #ifdef MREMAP_MAYMOVE
-            q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
-            if (q == (char*)MAP_FAILED) return NULL;
-            ((size_t*)q)[0] = nt;
-            return q + RTM_HDR;
+                q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
+                if (q == (char*)MAP_FAILED) return NULL;
+                ((size_t*)q)[0] = nt;
+    #else
+                goto move;
     #endif
+            }
+            /* bytes past what was handed out may hold an earlier table's data
+               (a kept block); pages mremap added are fresh zeros */
+            clear_to = total - RTM_HDR < size ? total - RTM_HDR : size;
+            if (clear_to > used) memset(q + RTM_HDR + used, 0, clear_to - used);
+            ((size_t*)q)[2] = size;
+            return q + RTM_HDR;
         } else if (!((size_t*)b)[1] && size < RTM_BIG) {
             q = (char*)realloc(b, size + RTM_HDR);
             if (q == NULL) return NULL;
             ((size_t*)q)[0] = size + RTM_HDR;
             return q + RTM_HDR;
         }
+    #ifndef MREMAP_MAYMOVE
+    move:
+    #endif
         r = rtm_malloc(size);               /* the block changes kind (or no mremap) */
         if (r == NULL) return NULL;
-        have = total - RTM_HDR;
+        have = ((size_t*)b)[1] ? ((size_t*)b)[2] : total - RTM_HDR;
         memcpy(r, p, have < size ? have : size);
         rtm_free(p);
         return r;
@@ -174,6 +306,8 @@ cdef extern from *:
     void* rtm_realloc(void* p, size_t size) noexcept nogil
     void* rtm_calloc(size_t n, size_t size) noexcept nogil
     void rtm_free(void* p) noexcept nogil
+    void rtm_cache_set_limit(size_t limit) noexcept nogil
+    void rtm_cache_stats(size_t* limit, size_t* nbytes, size_t* blocks) noexcept nogil
 
 # ---------------------------------------------------------------------------
 # Constants shared with the facade (values from the RTMv2 headers)
@@ -575,6 +709,26 @@ cdef inline uint64_t _as_handle(object h) except? 0:
         return <uint64_t>h
     except (OverflowError, TypeError):
         raise _errors.InvalidHandle(f"not a handle: {h!r}") from None
+
+
+def memory_cache(limit=None):
+    """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
+
+    The arrays of a manager that is freed (from 1 MiB up) are kept, up to
+    ``limit`` bytes in all, and handed to the next manager's tables, which
+    then fill pages already mapped instead of faulting in new ones.  Kept
+    memory is advised ``MADV_FREE``: the system may take it back under
+    memory pressure.  Pass ``limit`` (bytes) to change the limit; ``0``
+    gives every kept block back now and keeps none from then on.  The
+    default is 512 MiB.
+    """
+    cdef size_t lim, nbytes, blocks
+    if limit is not None:
+        if not isinstance(limit, int) or limit < 0:
+            raise _errors.InvalidParameter(f"memory cache limit {limit!r}: bytes, >= 0")
+        rtm_cache_set_limit(<size_t>min(limit, 1 << 62))
+    rtm_cache_stats(&lim, &nbytes, &blocks)
+    return {"limit": lim, "bytes": nbytes, "blocks": blocks}
 
 
 def parse_prefix(prefix, family=None, strict=True):

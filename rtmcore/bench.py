@@ -822,6 +822,7 @@ def measure(ctx: Context, suite: str, family: str, case: str, impl: str, ops: in
         if keep is not None:
             keep(state, r)
         del state
+        gc.collect()                # the table goes before the next one is built
         if budget and sum(m.seconds) >= budget:
             break
     m.extra["repeats_requested"] = repeat

@@ -654,9 +654,10 @@ class Entity(EntityExtras, EntityCore):
                 raise E.InvalidParameter("IPv4 addresses must be a 1-D uint32 array")
             if a.dtype.kind == "i" and a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):
                 raise E.InvalidParameter("IPv4 address out of range")
-            hi = a.astype(np.uint64) << np.uint64(32)
+            hi = a.astype(np.uint64)
+            hi <<= np.uint64(32)
             n = len(hi)
-            lo = np.zeros(n, np.uint64)
+            lo = np.broadcast_to(np.uint64(0), (n,))     # a view: no column of zeros
         if lengths is None:
             raise E.InvalidParameter("lengths are required")
         ln = np.asarray(lengths)
@@ -740,7 +741,8 @@ class Entity(EntityExtras, EntityCore):
             change_flags, out, self._col(time_to_live, n, np.uint32, "time_to_live"))
         if st:
             raise E.error_for_status(st, f"row {row}: " + _BULK_PROBLEM.get(st, "invalid"))
-        self.manager._timers_armed()
+        if not (np.isscalar(time_to_live) and time_to_live == C.INFINITE):
+            self.manager._timers_armed()      # some row may have armed a timer
         self.manager._dispatch()
         return out
 

@@ -3,12 +3,18 @@
 The engine's arrays start small (heap blocks) and become mappings of their own
 from 1 MiB up, grown in place or moved by the kernel.  These tests grow every
 per-node and per-route array well past that point, in uneven steps, and check
-the contents against what was put in.
+the contents against what was put in, and build tables in blocks kept from
+a freed manager (which must read as new).
 """
-import numpy as np
+import gc
+import threading
+import weakref
 
-from rtmcore import (PROTO_IP_BGP, PROTO_IP_RIP, RTM_ROUTE_STATE_CREATED,
-                     RoutingTableManager)
+import numpy as np
+import pytest
+
+from rtmcore import (PROTO_IP_BGP, PROTO_IP_RIP, RTM_ROUTE_STATE_CREATED, RTM_VIEW_MASK_UCAST,
+                     InvalidParameter, RoutingTableManager, memory_cache)
 
 N = 120_000          # nodes, routes: several MiB each, crossing 1 MiB early
 
@@ -75,3 +81,94 @@ def test_side_arrays_grow_with_the_route_records():
     info, _ = bgp.get_route_info(d.best())
     assert (info.flags1, info.entity_specific_info) == (0, 0)
     rtm.check_invariants()
+
+
+# ---------------------------------------------------------------------------
+# memory kept from freed managers (rtmcore.memory_cache)
+# ---------------------------------------------------------------------------
+def _dirty_table(n):
+    """Build and drop a manager whose arrays are full of non-zero records
+    (fields, Flags1, entity info, notification bits), so that the blocks
+    kept from it hold old data."""
+    rtm = RoutingTableManager()
+    bgp = rtm.register_entity(PROTO_IP_BGP)
+    rip = rtm.register_entity(PROTO_IP_RIP)
+    hop, _ = bgp.add_next_hop("192.0.2.1")
+    bgp.register_for_change_notification(RTM_VIEW_MASK_UCAST)
+    nets = (np.arange(n, dtype=np.uint32) + (12 << 16)) << 8
+    bgp.add_routes(nets, 24, neighbour=hop, next_hop=hop, metric=0xFFFFFFF0, preference=77,
+                   flags=0x3F, entity_specific_info=0xABCDEF0123456789)
+    for i in range(0, n, 97):
+        rip.add_route_to_dest((int(nets[i]), 24), flags1=0xFF, entity_specific_info=5)
+    rtm.check_invariants()
+
+
+def test_a_table_built_in_kept_memory_reads_as_new():
+    before = memory_cache()
+    try:
+        memory_cache(1 << 30)
+        _dirty_table(N)
+        gc.collect()
+        kept = memory_cache()
+        assert kept["blocks"] >= 2 and kept["bytes"] >= 8 << 20
+
+        rtm = RoutingTableManager()
+        bgp = rtm.register_entity(PROTO_IP_BGP)
+        rip = rtm.register_entity(PROTO_IP_RIP)
+        hop, _ = bgp.add_next_hop("192.0.2.9")
+        notify = bgp.register_for_change_notification(RTM_VIEW_MASK_UCAST)
+        nets = (np.arange(N, dtype=np.uint32) + (13 << 16)) << 8
+        for lo, hi in _uneven_chunks(N, seed=4):
+            bgp.add_routes(nets[lo:hi], 24, neighbour=hop, next_hop=hop, metric=3)
+        assert memory_cache()["bytes"] < kept["bytes"]          # the new table took blocks
+        assert rtm.counts(4) == (N, N)
+        rtm.check_invariants()
+
+        found = bgp.lookup(nets | 1)
+        assert np.array_equal(found.prefix, nets)
+        assert np.all(found.next_hop == hop)
+        for i in np.random.default_rng(5).choice(N, 300, replace=False):
+            d = bgp.search_exact((int(nets[i]), 24))
+            info, _ = bgp.get_route_info(d.best())
+            assert (info.metric, info.preference, info.flags, info.flags1,
+                    info.entity_specific_info) == (3, 0, 0, 0, 0)
+            bgp.release_route_info(info)
+        r, _ = rip.add_route_to_dest("192.168.0.0/16", flags1=1, return_handle=True)
+        info, _ = rip.get_route_info(r)
+        assert (info.flags1, info.entity_specific_info) == (1, 0)
+        changed = bgp.drain_changes(notify)
+        assert len(changed.dest) == N + 1          # every destination exactly once
+        rtm.check_invariants()
+    finally:
+        memory_cache(before["limit"])
+
+
+def test_memory_cache_limit():
+    before = memory_cache()
+    try:
+        assert memory_cache(0) == {"limit": 0, "bytes": 0, "blocks": 0}
+        _dirty_table(20_000)
+        gc.collect()
+        assert memory_cache()["bytes"] == 0               # nothing kept at limit 0
+        memory_cache(1 << 30)
+        _dirty_table(20_000)
+        gc.collect()
+        assert memory_cache()["bytes"] > 0
+        assert memory_cache(0)["bytes"] == 0              # lowering the limit gives them back
+        for bad in (-1, "1M", 1.5):
+            with pytest.raises(InvalidParameter):
+                memory_cache(bad)
+    finally:
+        memory_cache(before["limit"])
+
+
+def test_bulk_load_without_time_to_live_starts_no_timer_thread():
+    rtm = RoutingTableManager()
+    bgp = rtm.register_entity(PROTO_IP_BGP)
+    bgp.add_routes(np.array([10 << 24], np.uint32), 8)
+    assert not any(t.name == "rtmcore-timers" for t in threading.enumerate()
+                   if getattr(t, "_manager", lambda: None)() is rtm)
+    gone = weakref.ref(rtm)
+    del rtm, bgp
+    gc.collect()
+    assert gone() is None                        # nothing keeps the manager alive
