@@ -96,9 +96,9 @@ cdef extern from *:
        A freed mapped block is kept for the next manager, up to a limit
        (rtm_cache_limit bytes in all, set with rtmcore.memory_cache): a new
        table then fills pages that are already mapped instead of taking a
-       page fault (and the kernel's zeroing) every 4 KiB.  (Advising kept
-       blocks MADV_FREE was tried: the kernel took the pages at once and the
-       next table faulted them all in again.)  A mapped block reads as zeros past what the program
+       page fault (and the kernel's zeroing) every 4 KiB.  Kept blocks are
+       advised MADV_FREE where the system has it, so it may still take their
+       pages back under memory pressure.  A mapped block reads as zeros past what the program
        wrote, like a fresh mapping: header word 2 is the length handed out so
        far, and bytes beyond it are cleared when a reused block is handed out
        or grows. */
@@ -151,6 +151,9 @@ cdef extern from *:
         }
         pthread_mutex_unlock(&rtm_cache_mu);
         if (!kept) munmap(b, total);
+    #ifdef MADV_FREE
+        else madvise(b, total, MADV_FREE);
+    #endif
     }
     static void rtm_cache_set_limit(size_t limit) {
         /* a lower limit gives the blocks beyond it back now */
@@ -714,8 +717,8 @@ def memory_cache(limit=None):
     The arrays of a manager that is freed (from 1 MiB up) are kept, up to
     ``limit`` bytes in all, and handed to the next manager's tables, which
     then fill pages already mapped instead of faulting in new ones.  Kept
-    memory stays resident in the process.  Pass ``limit`` (bytes) to change
-    the limit; ``0``
+    memory is advised ``MADV_FREE``: the system may take it back under
+    memory pressure.  Pass ``limit`` (bytes) to change the limit; ``0``
     gives every kept block back now and keeps none from then on.  The
     default is 512 MiB.
     """
