@@ -78,6 +78,11 @@ cdef extern from *:
     #define RTM_DEBUG 0
     #endif
     #include <time.h>
+    #ifdef Py_GIL_DISABLED
+    #define RTM_GIL 0
+    #else
+    #define RTM_GIL 1
+    #endif
     static inline int rtm_clz64(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
     static inline int rtm_popcount32(unsigned int x) { return __builtin_popcount(x); }
     #include <stdlib.h>
@@ -298,6 +303,7 @@ cdef extern from *:
     }
     """
     const int RTM_DEBUG
+    const int RTM_GIL
     int rtm_clz64(uint64_t x) noexcept nogil
     int rtm_popcount32(uint32_t x) noexcept nogil
     uint64_t rtm_now_ms() noexcept nogil
@@ -804,9 +810,10 @@ cdef class Core:
     cdef TimerEnt* heap
     cdef size_t heap_n, heap_cap
     # the manager lock: re-entrant for its owner thread; held by every API call
-    cdef PyThread_type_lock _lk
+    cdef PyThread_type_lock _lk               # the waiters' gate (see lock())
     cdef unsigned long _owner
     cdef int _depth
+    cdef bint _gate_closed
     # clock
     cdef uint64_t clock_ms
     cdef uint64_t stamp                   # time of the current API call (set once per call)
@@ -908,14 +915,32 @@ cdef class Core:
     # holds it, so callbacks may call the manager).  Bulk loops release the
     # GIL but keep the lock; a thread waiting for the lock waits without the
     # GIL, so the holder can always take the GIL back.
+    #
+    # lock() and unlock() always run with the GIL held, so the GIL guards
+    # ``_owner`` / ``_depth`` and an uncontended call touches no OS lock.  The
+    # OS lock ``_lk`` is only a gate for waiters: the first thread to find
+    # the manager lock taken closes the gate (on the holder's behalf: a
+    # PyThread lock has no owner) and every waiter blocks on it without the
+    # GIL; the holder's last unlock() opens it.  A waiter that gets through
+    # opens it again for the others and checks the manager lock afresh.
+    # (Free-threaded builds have no GIL to lean on: they take ``_lk`` itself.)
     cdef int lock(self) except -1:
         cdef unsigned long me = PyThread_get_thread_ident()
         if self._depth and self._owner == me:
             self._depth += 1
             return 0
-        if not PyThread_acquire_lock(self._lk, NOWAIT_LOCK):
-            with nogil:
-                PyThread_acquire_lock(self._lk, WAIT_LOCK)
+        if not RTM_GIL:
+            if not PyThread_acquire_lock(self._lk, NOWAIT_LOCK):
+                with nogil:
+                    PyThread_acquire_lock(self._lk, WAIT_LOCK)
+        else:
+            while self._depth:
+                if not self._gate_closed:
+                    PyThread_acquire_lock(self._lk, NOWAIT_LOCK)   # open, as only lock() waits on it
+                    self._gate_closed = 1
+                with nogil:
+                    PyThread_acquire_lock(self._lk, WAIT_LOCK)
+                PyThread_release_lock(self._lk)                     # let the next waiter through
         self._owner = me
         self._depth = 1
         return 0
@@ -924,7 +949,11 @@ cdef class Core:
         self._depth -= 1
         if self._depth == 0:
             self._owner = 0
-            PyThread_release_lock(self._lk)
+            if not RTM_GIL:
+                PyThread_release_lock(self._lk)
+            elif self._gate_closed:
+                self._gate_closed = 0
+                PyThread_release_lock(self._lk)
 
     def __enter__(self):
         self.lock()

@@ -49,3 +49,47 @@ def test_bulk_and_per_call_threads_keep_the_table_consistent():
     # every RIP route is best where it is alone, and loses nothing it should not
     hits = rip.lookup(addrs[:3000])
     assert (hits.length == 24).all()
+
+
+def test_a_holder_that_sleeps_keeps_every_waiter_out():
+    """Several threads wait for the manager lock at once while its holder has
+    released the GIL: none gets in until the holder is done, and every call
+    they were making completes afterwards."""
+    import time
+    rtm = rtmcore.RoutingTableManager()
+    writers = [rtm.register_entity(rtmcore.PROTO_IP_RIP, i) for i in range(3)]
+    per_writer = 400
+    stop = threading.Event()
+    seen_inside = []
+    errors = []
+
+    def holder():
+        try:
+            for _ in range(15):
+                with rtm.core:                      # the manager lock, re-entrant
+                    before = rtm.counts(4)
+                    time.sleep(0.004)               # the GIL goes to the waiters
+                    seen_inside.append(rtm.counts(4) == before)
+                time.sleep(0.001)
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    def writer(k, ent):
+        try:
+            for i in range(per_writer):
+                ent.add_route_to_dest(((10 << 24) | (k << 16) | (i << 4), 28), metric=i)
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=holder)] + [
+        threading.Thread(target=writer, args=(k, e)) for k, e in enumerate(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen_inside and all(seen_inside)
+    assert rtm.counts(4) == (3 * per_writer, 3 * per_writer)
+    rtm.check_invariants()
