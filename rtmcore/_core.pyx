@@ -717,6 +717,18 @@ cdef inline uint64_t _as_handle(object h) except? 0:
         raise _errors.InvalidHandle(f"not a handle: {h!r}") from None
 
 
+cdef object _DestInfo = None
+cdef object _DestViewInfo = None
+
+
+def _set_snapshot_types(dest_info, dest_view_info):
+    """The facade's DestInfo / DestViewInfo classes, which the per-call
+    queries of EntityCore build."""
+    global _DestInfo, _DestViewInfo
+    _DestInfo = dest_info
+    _DestViewInfo = dest_view_info
+
+
 def memory_cache(limit=None):
     """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
 
@@ -2612,10 +2624,14 @@ cdef class Core:
         hold_route_h) per supported view in ``views``, ascending view id.
         ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
         With ``take_refs`` each returned handle gains a reference."""
+        return self.dest_info_c(d, views, proto_mode, proto, take_refs)
+
+    cdef tuple dest_info_c(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
+                           bint take_refs):
         cdef Node* n = &self.nodes[d]
         cdef uint32_t r, best, vbit, cnt, held
         cdef int i
-        vis = []
+        cdef list vis = []
         if views == 0xFFFFFFFFU:
             views = self.views_mask
         for i in range(self.nv):
@@ -3975,6 +3991,64 @@ cdef class EntityCore:
 
     def _extras_apply(self, route, time_to_live, route_list):
         pass
+
+    # -- per-call prefix queries (the facade adds the others) --------------
+    def search_exact(self, prefix, views=0):
+        """The destination with exactly this prefix, or ``None``.
+
+        ``views``: a view mask; the destination must have a route in one of
+        them (0, the default: in any view).  Returns a :class:`DestInfo`
+        snapshot of every supported view that holds no references.
+        """
+        return self._search(prefix, views, 0)
+
+    def search_best(self, prefix, views=0):
+        """Longest match: the most specific destination containing ``prefix``
+        (an address is a host prefix), or ``None``.  ``views`` and the result
+        as for :meth:`search_exact`."""
+        return self._search(prefix, views, 1)
+
+    cdef object _search(self, prefix, views, bint longest):
+        cdef ParsedPrefix p
+        cdef uint32_t vm, d
+        cdef int rc
+        cdef Core core = self.core
+        core.lock()
+        try:
+            self.live()
+            rc = to_key(prefix, self.family, 1, &p)
+            if rc:
+                _raise_parse(rc, prefix)
+            if type(views) is int and 0 <= views <= 0xFFFFFFFF:
+                vm = <uint32_t>views
+                if vm == 0xFFFFFFFFU:
+                    vm = core.views_mask
+                elif vm & ~core.views_mask:
+                    raise _errors.NotSupported(f"view mask {vm:#x} names an unsupported view")
+            else:
+                vm = self._views(views)          # the facade's rules for anything else
+            if longest:
+                core.ensure_trie(self.v6)
+                d = core.trie_lpm(self.v6, p.hi, p.lo, p.plen, vm)
+            else:
+                d = core.hash_find(self.v6, p.hi, p.lo, p.plen)
+                if d and not core.dest_visible(d, vm):
+                    d = 0
+            return self._snapshot(d) if d else None
+        finally:
+            core.unlock()
+
+    cdef object _snapshot(self, uint32_t d):
+        """A DestInfo of every supported view (best route, no references)."""
+        cdef tuple t = self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0)
+        cdef object o = _DestInfo.__new__(_DestInfo)
+        o.dest_handle = t[0]
+        o.dest_address = t[1]
+        o.last_changed = t[2]
+        o.belongs_to_views = t[3]
+        o.view_info = [tuple.__new__(_DestViewInfo, v) for v in <list>t[4]]
+        o._refs_held = False
+        return o
 
     def delete_route_to_dest(self, route):
         """Delete one of the caller's routes (``RtmDeleteRouteToDest``).

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import constants as C
 from . import errors as E
-from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo
+from ._core import Core, EntityCore, NetAddress, PrefInfo, RouteInfo, _set_snapshot_types
 from .clock import VirtualClock, _TimerThread
 from .extras import EntityExtras, _check_max_opaque, install as _install_extras
 
@@ -127,6 +127,9 @@ class DestInfo:
             if v.view_id == view_id:
                 return v.route
         return 0
+
+
+_set_snapshot_types(DestInfo, DestViewInfo)
 
 
 class ChangeColumns(NamedTuple):
@@ -588,20 +591,7 @@ class Entity(EntityExtras, EntityCore):
         return True
 
     # -- Pythonic prefix queries (snapshots, no references) -------------------------
-    def search_exact(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
-        """The destination with exactly this prefix, or ``None``."""
-        self._live()
-        k = self._key(prefix)
-        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, self._views(views))
-        return self._dest_info(d, self.core.views_mask, 0, False) if d else None
-
-    def search_best(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
-        """Longest match: the most specific destination containing ``prefix``
-        (an address is a host prefix), or ``None``."""
-        self._live()
-        k = self._key(prefix)
-        d = self.core.dest_lpm(self.v6, k.hi, k.lo, k.plen, self._views(views))
-        return self._dest_info(d, self.core.views_mask, 0, False) if d else None
+    # search_exact and search_best are EntityCore's (C level, one call each).
 
     def search_worst(self, prefix, views: int = C.RTM_VIEW_MASK_ANY) -> DestInfo | None:
         """Shortest match: the least specific destination containing ``prefix``."""
