@@ -362,6 +362,7 @@ cdef enum:
 
 cdef enum:
     FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
+    NO_FWD = 0xFFFFFFFF          # fwd_lpm4: the indexes cannot answer
     DELETE_NOT_FOUND = 0x80000000  # bulk delete: no such route
 
 
@@ -835,6 +836,7 @@ cdef class Core:
     cdef uint32_t* fwd8[2]
     cdef uint32_t fwd8_used[2], fwd8_cap[2]
     cdef bint fwd_on[32]
+    cdef uint64_t n_inview[2][2]          # [family][view index < 2]: destinations in the view
 
     def __cinit__(self, uint32_t views=0x3, int max_next_hops=16, int max_notifications=16,
                   *args, **kwargs):
@@ -1817,8 +1819,13 @@ cdef class Core:
                 best_views |= vbit
                 fwd_views |= vbit
                 self.best[base + i].route = cur
-                if (cur == 0) != (old == 0) and self.fwd_on[i]:
-                    self.fwd_update(d, i, cur != 0)
+                if (cur == 0) != (old == 0) and i < 2:
+                    if cur:
+                        self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i] += 1
+                    else:
+                        self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i] -= 1
+                    if self.fwd_on[i]:
+                        self.fwd_update(d, i, cur != 0)
             elif cur and cur == r:
                 if best_changed:
                     out = CHANGE_BEST
@@ -2243,6 +2250,32 @@ cdef class Core:
                 return 0
             self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
         return 0
+
+    cdef uint32_t fwd_lpm4(self, uint32_t a, uint32_t vm) noexcept nogil:
+        """Longest destination visible in view mask ``vm`` (0: any) covering
+        IPv4 address ``a``, read from the lookup indexes: 0 if none, or
+        NO_FWD when they cannot tell (a view that holds destinations has no
+        index, or hold-down is in use and ``vm`` is 0, where destinations with
+        only hold routes count too)."""
+        cdef int i
+        cdef uint32_t e, found = 0
+        if vm == 0 and self.hold_of != NULL:
+            return NO_FWD
+        for i in range(self.nv):
+            if vm and not (vm & (1u << self.view_id[i])):
+                continue
+            if i >= 2:
+                return NO_FWD
+            if self.n_inview[0][i] == 0:
+                continue
+            if not self.fwd_on[i]:
+                return NO_FWD
+            e = self.fwd24[i][a >> 8]
+            if e & FWD_EXT:
+                e = self.fwd8[i][<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+            if e and (found == 0 or self.nodes[e].plen > self.nodes[found].plen):
+                found = e
+        return found
 
     cdef int fwd_build(self, int vi) except -1:
         """Allocate and fill the IPv4 index of view index vi from the trie."""
@@ -2869,6 +2902,12 @@ cdef class Core:
                     f"glue node {x} with < 2 children"
                 assert self.nodes[x].routes == 0
         assert nd[0] == self.n_dests[0] and nd[1] == self.n_dests[1], "dest counts"
+        for v in range(2):
+            for i in range(min(self.nv, 2)):
+                assert self.n_inview[v][i] == sum(
+                    1 for x in range(1, self.n_used)
+                    if (self.nodes[x].flags & NF_DEST) and ((self.nodes[x].flags & NF_V6) != 0) == v
+                    and self.best[<size_t>x * self.nv + i].route), "destinations per view"
         assert self.h_count == nd[0] + nd[1], "hash count"
 
     # -- route lists (spec 1.13) ----------------------------------------------------------
@@ -4028,8 +4067,12 @@ cdef class EntityCore:
             else:
                 vm = self._views(views)          # the facade's rules for anything else
             if longest:
-                core.ensure_trie(self.v6)
-                d = core.trie_lpm(self.v6, p.hi, p.lo, p.plen, vm)
+                d = NO_FWD
+                if not self.v6 and p.plen == 32:    # an IPv4 address: the lookup index, if built
+                    d = core.fwd_lpm4(<uint32_t>(p.hi >> 32), vm)
+                if d == NO_FWD:
+                    core.ensure_trie(self.v6)
+                    d = core.trie_lpm(self.v6, p.hi, p.lo, p.plen, vm)
             else:
                 d = core.hash_find(self.v6, p.hi, p.lo, p.plen)
                 if d and not core.dest_visible(d, vm):
