@@ -336,6 +336,12 @@ cdef enum:
     CHANGE_FIRST = 0x01
     CHANGE_NEW = 0x02
     CHANGE_BEST = 0x00010000
+    MATCH_OWNER = 0x01               # RTM_MATCH_* (RtmGetExactMatchRoute)
+    MATCH_NEIGHBOUR = 0x02
+    MATCH_PREF = 0x04
+    MATCH_NEXTHOP = 0x08
+    MATCH_INTERFACE = 0x10
+    MATCH_FULL = 0xFFFF
     ROUTE_STATE_CREATED = 0
     ROUTE_STATE_DELETING = 1
     ROUTE_STATE_DELETED = 2
@@ -2575,6 +2581,33 @@ cdef class Core:
         return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
                 self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
+    cdef RouteInfo route_info_obj(self, uint32_t r, bint take_refs):
+        """The facade's RouteInfo of route r (see route_info), built at C level."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t* lst = self.route_nhs(r)
+        cdef int i
+        cdef RouteInfo ri = RouteInfo.__new__(RouteInfo)
+        ri.next_hops = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
+        if take_refs:
+            self.take_ref(KIND_DEST, rr.dest)
+            self.take_ref(KIND_ENTITY, rr.owner)
+            if rr.neighbour:
+                self.take_ref(KIND_NEXTHOP, rr.neighbour)
+            for i in range(rr.n_nh):
+                self.take_ref(KIND_NEXTHOP, lst[i])
+        ri.dest_handle = self.h_dest(rr.dest)
+        ri.route_owner = self.h_ent(rr.owner)
+        ri.neighbour = self.h_nh(rr.neighbour)
+        ri.state = rstate(rr)
+        ri.flags1 = self.get_flags1(r)
+        ri.flags = rr.flags
+        ri.metric = rr.metric
+        ri.preference = rr.pref
+        ri.belongs_to_views = rr.views
+        ri.entity_specific_info = self.get_info(r)
+        ri._refs_held = take_refs
+        return ri
+
     def route_dest(self, uint32_t r):
         return self.routes[r].dest
 
@@ -2775,6 +2808,9 @@ cdef class Core:
     def release_handles(self, handles, int kind=0):
         """Release one reference per handle (RtmRelease*).  All are validated
         first; duplicates must each hold a reference."""
+        self.release_handles_c(handles, kind)
+
+    cdef int release_handles_c(self, handles, int kind) except -1:
         cdef uint64_t h
         cdef uint32_t x
         hs = [_as_handle(o) for o in handles]
@@ -2789,6 +2825,7 @@ cdef class Core:
         for h in hs:
             x = self.held_slot(h)
             self.drop_ref(<int>(h >> 60), x)
+        return 0
 
     def reference_handles(self, handles):
         """RtmReferenceHandles: one more reference on each (validated first)."""
@@ -4031,6 +4068,104 @@ cdef class EntityCore:
     def _extras_apply(self, route, time_to_live, route_list):
         pass
 
+    # -- route infos and exact-match routes (RtmGetExactMatchRoute, ...) ------
+    def get_exact_match_route(self, prefix, matching_flags=0, route_info=None,
+                              interface_index=0, target_views=0xFFFFFFFF):
+        """A route of the destination ``prefix`` matching the criteria
+        (``RtmGetExactMatchRoute``).
+
+        ``matching_flags``: OR of ``RTM_MATCH_OWNER`` / ``NEIGHBOUR`` / ``PREF``
+        (preference and metric) / ``NEXTHOP`` (same set of next hops) /
+        ``INTERFACE`` (a next hop on ``interface_index``); ``RTM_MATCH_FULL``
+        = all; ``RTM_MATCH_NONE`` = the best-ranked route.  Among several
+        matches the highest-ranked wins (decision U35).
+
+        Returns ``(route_info, route_handle)``, both holding references.
+        """
+        cdef ParsedPrefix p
+        cdef uint32_t views, d, r, flags
+        cdef int rc
+        cdef Core core = self.core
+        cdef RouteRec* rr
+        cdef RouteInfo ri
+        core.lock()
+        try:
+            self.live()
+            rc = to_key(prefix, self.family, 1, &p)
+            if rc:
+                _raise_parse(rc, prefix)
+            views = self._view_mask(target_views)
+            d = core.hash_find(self.v6, p.hi, p.lo, p.plen)
+            if d == 0 or not core.dest_visible(d, views):
+                raise _errors.NotFound(f"no destination {NetAddress.make(p.hi, p.lo, p.plen, self.family)}")
+            flags = _u32(matching_flags, "matching_flags")
+            if route_info is not None and not isinstance(route_info, RouteInfo):
+                raise _errors.InvalidParameter(f"route_info {route_info!r}: a RouteInfo")
+            if flags & ~MATCH_INTERFACE & MATCH_FULL and route_info is None:
+                raise _errors.InvalidParameter(
+                    "these matching flags need a route_info with the criteria")
+            r = core.nodes[d].routes
+            while r:
+                rr = &core.routes[r]
+                if not views or rr.views & views:
+                    if flags & (MATCH_NEXTHOP | MATCH_INTERFACE):
+                        ri = core.route_info_obj(r, 0)        # the facade compares these
+                        ok = self._route_matches(ri, flags, route_info, interface_index)
+                    else:
+                        ok = self._route_fields_match(r, flags, route_info)
+                    if ok:
+                        core.take_ref(KIND_ROUTE, r)
+                        return core.route_info_obj(r, 1), core.h_route(r)
+                r = core.routes[r].next
+            raise _errors.NotFound(
+                f"no route of {NetAddress.make(p.hi, p.lo, p.plen, self.family)} matches")
+        finally:
+            core.unlock()
+
+    cdef bint _route_fields_match(self, uint32_t r, uint32_t flags, RouteInfo crit) except -1:
+        """OWNER / NEIGHBOUR / PREF criteria of get_exact_match_route."""
+        cdef RouteRec* rr = &self.core.routes[r]
+        if flags & MATCH_OWNER and self.core.h_ent(rr.owner) != crit.route_owner:
+            return 0
+        if flags & MATCH_NEIGHBOUR and self.core.h_nh(rr.neighbour) != (crit.neighbour or 0):
+            return 0
+        if flags & MATCH_PREF and (rr.pref != crit.preference or rr.metric != crit.metric):
+            return 0
+        return 1
+
+    def release_route_info(self, info):
+        """Release the handles inside a route info (``RtmReleaseRouteInfo``)."""
+        cdef RouteInfo ri
+        cdef list hs
+        self.core.lock()
+        try:
+            self.live()
+            if not isinstance(info, RouteInfo) or not (<RouteInfo>info)._refs_held:
+                raise _errors.InvalidHandle(
+                    "not a route info from get_route_info, or already released")
+            ri = <RouteInfo>info
+            hs = [ri.dest_handle, ri.route_owner]
+            if ri.neighbour:
+                hs.append(ri.neighbour)
+            hs.extend(ri.next_hops)
+            self.core.release_handles_c(hs, 0)
+            ri._refs_held = False
+        finally:
+            self.core.unlock()
+
+    cdef uint32_t _view_mask(self, views) except? 0xFFFFFFFFU:
+        """A view mask argument: ALL is the supported views; a bit of an
+        unsupported view raises NotSupported."""
+        cdef uint32_t vm
+        if type(views) is int and 0 <= views <= 0xFFFFFFFF:
+            vm = <uint32_t>views
+            if vm == 0xFFFFFFFFU:
+                return self.core.views_mask
+            if vm & ~self.core.views_mask:
+                raise _errors.NotSupported(f"view mask {vm:#x} names an unsupported view")
+            return vm
+        return self._views(views)                # the facade's rules for anything else
+
     # -- per-call prefix queries (the facade adds the others) --------------
     def search_exact(self, prefix, views=0):
         """The destination with exactly this prefix, or ``None``.
@@ -4058,14 +4193,7 @@ cdef class EntityCore:
             rc = to_key(prefix, self.family, 1, &p)
             if rc:
                 _raise_parse(rc, prefix)
-            if type(views) is int and 0 <= views <= 0xFFFFFFFF:
-                vm = <uint32_t>views
-                if vm == 0xFFFFFFFFU:
-                    vm = core.views_mask
-                elif vm & ~core.views_mask:
-                    raise _errors.NotSupported(f"view mask {vm:#x} names an unsupported view")
-            else:
-                vm = self._views(views)          # the facade's rules for anything else
+            vm = self._view_mask(views)
             if longest:
                 d = NO_FWD
                 if not self.v6 and p.plen == 32:    # an IPv4 address: the lookup index, if built

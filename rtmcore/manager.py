@@ -413,15 +413,7 @@ class Entity(EntityExtras, EntityCore):
         ri._refs_held = refs
         return ri
 
-    def release_route_info(self, info: RouteInfo) -> None:
-        """Release the handles inside a route info (``RtmReleaseRouteInfo``)."""
-        self._live()
-        if not isinstance(info, RouteInfo) or not info._refs_held:
-            raise E.InvalidHandle("not a route info from get_route_info, or already released")
-        hs = [info.dest_handle, info.route_owner] + ([info.neighbour] if info.neighbour else [])
-        hs += list(info.next_hops)
-        self.core.release_handles(hs)
-        info._refs_held = False
+    # release_route_info is EntityCore's (C level).
 
     def release_routes(self, handles: Iterable[int]) -> None:
         """Release route handles (``RtmReleaseRoutes``)."""
@@ -539,39 +531,8 @@ class Entity(EntityExtras, EntityCore):
             raise E.NotFound("no less specific destination")
         return self._dest_info(d, views, protocol_id, True)
 
-    def get_exact_match_route(self, prefix, matching_flags: int = C.RTM_MATCH_NONE,
-                              route_info: RouteInfo | None = None, interface_index: int = 0,
-                              target_views: int = C.RTM_VIEW_MASK_ALL
-                              ) -> tuple[RouteInfo, int]:
-        """A route of the destination ``prefix`` matching the criteria
-        (``RtmGetExactMatchRoute``).
-
-        ``matching_flags``: OR of ``RTM_MATCH_OWNER`` / ``NEIGHBOUR`` / ``PREF``
-        (preference and metric) / ``NEXTHOP`` (same set of next hops) /
-        ``INTERFACE`` (a next hop on ``interface_index``); ``RTM_MATCH_FULL``
-        = all; ``RTM_MATCH_NONE`` = the best-ranked route.  Among several
-        matches the highest-ranked wins (decision U35).
-
-        Returns ``(route_info, route_handle)``, both holding references.
-        """
-        self._live()
-        k = self._key(prefix)
-        views = self._views(target_views)
-        d = self.core.dest_find(self.v6, k.hi, k.lo, k.plen, views)
-        if not d:
-            raise E.NotFound(f"no destination {k}")
-        crit = route_info
-        if matching_flags & ~C.RTM_MATCH_INTERFACE & C.RTM_MATCH_FULL and crit is None:
-            raise E.InvalidParameter("these matching flags need a route_info with the criteria")
-        for r in self.core.dest_routes(d):
-            ri = self._route_info(r, False)
-            if views and not ri.belongs_to_views & views:
-                continue
-            if self._route_matches(ri, matching_flags, crit, interface_index):
-                h = self.core.route_handle(r)
-                self.core.reference_handles([h])
-                return self._route_info(r, True), h
-        raise E.NotFound(f"no route of {k} matches")
+    # get_exact_match_route is EntityCore's (C level); it asks _route_matches for the
+    # next-hop and interface criteria.
 
     def _route_matches(self, ri: RouteInfo, flags: int, crit: RouteInfo | None,
                        ifindex: int) -> bool:

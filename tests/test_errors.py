@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from rtmcore import (AF_INET6, NextHopInfo, PROTO_IP_BGP, PROTO_IP_OSPF, PROTO_IP_RIP,
-                     RouteInfo, RoutingTableManager, RTM_MATCH_NONE, RTM_ROUTE_CHANGE_NEW,
-                     RTM_VIEW_MASK_ALL, RTM_VIEW_MASK_MCAST, RTM_VIEW_MASK_UCAST)
+                     RouteInfo, RoutingTableManager, RTM_MATCH_NEIGHBOUR, RTM_MATCH_NONE,
+                     RTM_ROUTE_CHANGE_NEW, RTM_VIEW_MASK_ALL, RTM_VIEW_MASK_MCAST,
+                     RTM_VIEW_MASK_UCAST)
 from rtmcore import errors as E
 from rtmcore.errors import (AccessDenied, AlreadyExists, BadConfiguration, InvalidHandle,
                             InvalidParameter, NotFound, NotSupported, RtmError)
@@ -607,6 +608,12 @@ def test_exact_match_route_errors(world):
         r.get_exact_match_route("10.0.0.0/8", RTM_MATCH_NONE, target_views=4)
     with unchanged(world, InvalidParameter):
         r.get_exact_match_route("10.0.0.1/8")
+    with unchanged(world, InvalidParameter):              # criteria flags without criteria
+        r.get_exact_match_route("10.0.0.0/8", RTM_MATCH_NEIGHBOUR)
+    with unchanged(world, InvalidParameter):
+        r.get_exact_match_route("10.0.0.0/8", RTM_MATCH_NEIGHBOUR, {"neighbour": 0})
+    with unchanged(world, InvalidParameter):
+        r.get_exact_match_route("10.0.0.0/8", -1)
 
 
 def test_search_errors(world):
