@@ -98,7 +98,9 @@ cdef extern from *:
        repeatedly, such pages are split and made again, and a manager built
        after a few others loaded 3x slower.
 
-       A freed mapped block is kept for the next manager, up to a limit
+       The mapped blocks of a freed manager are kept for the next one (the
+       outgrown blocks of a live table are not: they would only add to the
+       process's resident size), up to a limit
        (rtm_cache_limit bytes in all, set with rtmcore.memory_cache): a new
        table then fills pages that are already mapped instead of taking a
        page fault (and the kernel's zeroing) every 4 KiB.  Kept blocks are
@@ -233,6 +235,15 @@ cdef extern from *:
         return p;
     }
     static void rtm_free(void* p) {
+        /* an outgrown array of a live table: its pages go back to the system */
+        char* b;
+        if (p == NULL) return;
+        b = (char*)p - RTM_HDR;
+        if (((size_t*)b)[1]) munmap(b, ((size_t*)b)[0]);
+        else free(b);
+    }
+    static void rtm_free_keep(void* p) {
+        /* an array of a manager that is freed: kept for the next one */
         char* b;
         if (p == NULL) return;
         b = (char*)p - RTM_HDR;
@@ -263,7 +274,7 @@ cdef extern from *:
                     ((size_t*)c)[0] = kept;
                     ((size_t*)c)[1] = 1;
                     ((size_t*)c)[2] = size;
-                    rtm_cache_put(b, total);
+                    munmap(b, total);
                     return c + RTM_HDR;
                 }
     #ifdef MREMAP_MAYMOVE
@@ -312,6 +323,7 @@ cdef extern from *:
     void* rtm_realloc(void* p, size_t size) noexcept nogil
     void* rtm_calloc(size_t n, size_t size) noexcept nogil
     void rtm_free(void* p) noexcept nogil
+    void rtm_free_keep(void* p) noexcept nogil
     void rtm_cache_set_limit(size_t limit) noexcept nogil
     void rtm_cache_stats(size_t* limit, size_t* nbytes, size_t* blocks) noexcept nogil
 
@@ -739,8 +751,8 @@ def _set_snapshot_types(dest_info, dest_view_info):
 def memory_cache(limit=None):
     """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
 
-    The arrays of a manager that is freed (from 1 MiB up) are kept, up to
-    ``limit`` bytes in all, and handed to the next manager's tables, which
+    The arrays of a manager that is freed (from 1 MiB up; not the arrays a
+    live table outgrows) are kept, up to ``limit`` bytes in all, and handed to the next manager's tables, which
     then fill pages already mapped instead of faulting in new ones.  Kept
     memory is advised ``MADV_FREE``: the system may take it back under
     memory pressure.  Pass ``limit`` (bytes) to change the limit; ``0``
@@ -902,33 +914,33 @@ cdef class Core:
         if self._lk != NULL:
             PyThread_free_lock(self._lk)
         for g in range(MAX_NOTIFY_REGS):
-            rtm_free(self.regs[g].q)
-        rtm_free(self.pmask)
-        rtm_free(self.mmask)
-        rtm_free(self.smask)
-        rtm_free(self.lists)
-        rtm_free(self.rl_of)
-        rtm_free(self.rl_prev)
-        rtm_free(self.rl_next)
-        rtm_free(self.rexp)
-        rtm_free(self.heap)
-        rtm_free(self.hold_of)
-        rtm_free(self.holds)
-        rtm_free(self.nodes)
-        rtm_free(self.best)
-        rtm_free(self.routes)
-        rtm_free(self.nhs)
-        rtm_free(self.ents)
-        rtm_free(self.nhpool)
-        rtm_free(self.htab)
-        rtm_free(self.rinfo)
-        rtm_free(self.rflags1)
-        rtm_free(self.pend[0])
-        rtm_free(self.pend[1])
-        rtm_free(self.fwd24[0])
-        rtm_free(self.fwd24[1])
-        rtm_free(self.fwd8[0])
-        rtm_free(self.fwd8[1])
+            rtm_free_keep(self.regs[g].q)
+        rtm_free_keep(self.pmask)
+        rtm_free_keep(self.mmask)
+        rtm_free_keep(self.smask)
+        rtm_free_keep(self.lists)
+        rtm_free_keep(self.rl_of)
+        rtm_free_keep(self.rl_prev)
+        rtm_free_keep(self.rl_next)
+        rtm_free_keep(self.rexp)
+        rtm_free_keep(self.heap)
+        rtm_free_keep(self.hold_of)
+        rtm_free_keep(self.holds)
+        rtm_free_keep(self.nodes)
+        rtm_free_keep(self.best)
+        rtm_free_keep(self.routes)
+        rtm_free_keep(self.nhs)
+        rtm_free_keep(self.ents)
+        rtm_free_keep(self.nhpool)
+        rtm_free_keep(self.htab)
+        rtm_free_keep(self.rinfo)
+        rtm_free_keep(self.rflags1)
+        rtm_free_keep(self.pend[0])
+        rtm_free_keep(self.pend[1])
+        rtm_free_keep(self.fwd24[0])
+        rtm_free_keep(self.fwd24[1])
+        rtm_free_keep(self.fwd8[0])
+        rtm_free_keep(self.fwd8[1])
 
     # -- locking --------------------------------------------------------------
     # Every API call holds the manager lock (re-entrant for the thread that
