@@ -736,6 +736,10 @@ cdef inline uint64_t _as_handle(object h) except? 0:
         raise _errors.InvalidHandle(f"not a handle: {h!r}") from None
 
 
+# (None, flags) results of add_route_to_dest without a handle, indexed by
+# (BEST >> 15) | (NEW >> 1): no tuple and no int object made per call
+cdef tuple _NO_HANDLE_RESULT = ((None, 0), (None, CHANGE_NEW), (None, CHANGE_BEST),
+                                (None, CHANGE_NEW | CHANGE_BEST))
 cdef object _DestInfo = None
 cdef object _DestViewInfo = None
 
@@ -4070,6 +4074,8 @@ cdef class EntityCore:
                 return route, out
             self.core.take_ref(KIND_ROUTE, rslot)
             return self.core.h_route(rslot), out
+        if out == 0 or out == CHANGE_NEW or out == CHANGE_BEST or out == CHANGE_NEW | CHANGE_BEST:
+            return _NO_HANDLE_RESULT[(out >> 15) | ((out >> 1) & 1)]   # the usual results, made once
         return None, out
 
     def _extras_check(self, time_to_live, route_list):
