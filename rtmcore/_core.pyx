@@ -440,6 +440,13 @@ cdef inline uint64_t key_hash(uint64_t hi, uint64_t lo, int plen, int v6) noexce
     return x
 
 
+cdef inline bint timer_before(const TimerEnt* a, const TimerEnt* b) noexcept nogil:
+    """Timer order: by time; at one instant hold-downs end before routes
+    expire (as the reference model does), so a hold route whose time to live
+    ends at the same moment goes with its hold, not through an expiry."""
+    return a.t < b.t or (a.t == b.t and a.kind > b.kind)
+
+
 cdef inline int rstate(const RouteRec* rr) noexcept nogil:
     """RTM_ROUTE_STATE_* of a route record."""
     return (rr.iflags & RI_STATE_MASK) >> RI_STATE_SHIFT
@@ -3097,7 +3104,7 @@ cdef class Core:
         self.heap_n += 1
         while i:
             p = (i - 1) // 2
-            if self.heap[p].t <= t:
+            if not timer_before(&e, &self.heap[p]):
                 break
             self.heap[i] = self.heap[p]
             i = p
@@ -3112,9 +3119,9 @@ cdef class Core:
             c = 2 * i + 1
             if c >= self.heap_n:
                 break
-            if c + 1 < self.heap_n and self.heap[c + 1].t < self.heap[c].t:
+            if c + 1 < self.heap_n and timer_before(&self.heap[c + 1], &self.heap[c]):
                 c += 1
-            if self.heap[c].t >= last.t:
+            if not timer_before(&self.heap[c], &last):
                 break
             self.heap[i] = self.heap[c]
             i = c
