@@ -2787,6 +2787,20 @@ cdef class Core:
             return x if x and self.ents[x].hrefs else 0
         return 0
 
+    cdef uint32_t held_refs(self, uint64_t h) noexcept nogil:
+        """Caller-held references on the object a valid handle names."""
+        cdef uint64_t kind = h >> 60
+        cdef uint32_t x = self.any_slot(h)
+        if x == 0:
+            return 0
+        if kind == KIND_ROUTE:
+            return self.routes[x].refcnt
+        if kind == KIND_DEST:
+            return self.nodes[x].hrefs
+        if kind == KIND_NEXTHOP:
+            return self.nhs[x].hrefs
+        return self.ents[x].hrefs
+
     cdef void drop_ref(self, int kind, uint32_t x) noexcept nogil:
         if kind == KIND_ROUTE:
             self.route_release(x)
@@ -2836,6 +2850,34 @@ cdef class Core:
     cdef int release_handles_c(self, handles, int kind) except -1:
         cdef uint64_t h
         cdef uint32_t x
+        cdef uint64_t buf[16]
+        cdef Py_ssize_t n, i, j, c
+        cdef bint first
+        if type(handles) is list and len(<list>handles) <= 16:
+            # the usual short list (a route info's handles): no Python objects
+            n = len(<list>handles)
+            for i in range(n):
+                h = _as_handle((<list>handles)[i])
+                if h == 0 or (kind and (h >> 60) != <uint64_t>kind):
+                    raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+                if self.held_slot(h) == 0:
+                    raise _errors.InvalidHandle(
+                        f"handle {h:#x} is stale or holds no reference to release")
+                buf[i] = h
+            for i in range(n):                    # a handle listed twice needs two references
+                c = 0
+                first = 1
+                for j in range(n):
+                    if buf[j] == buf[i]:
+                        c += 1
+                        if j < i:
+                            first = 0
+                if c > 1 and first and self.held_refs(buf[i]) < <uint32_t>c:
+                    raise _errors.InvalidHandle(
+                        f"handle {buf[i]:#x} released more often than referenced")
+            for i in range(n):
+                self.drop_ref(<int>(buf[i] >> 60), self.held_slot(buf[i]))
+            return 0
         hs = [_as_handle(o) for o in handles]
         self.check_handles(hs, kind, True)
         # a handle listed twice needs two references

@@ -505,6 +505,10 @@ def test_release_routes_errors(world):
     with unchanged(world, InvalidHandle):
         r.release_routes([world.r_rip, world.r_rip])     # one reference only
     with unchanged(world, InvalidHandle):
+        r.release_routes([world.r_rip] * 20)             # the same, in a long list
+    with unchanged(world, InvalidHandle):
+        r.release_routes(tuple([world.r_rip] * 3))
+    with unchanged(world, InvalidHandle):
         r.release_routes([world.r_rip, world.r_rip16, 0x4242])   # nothing released
     with unchanged(world, InvalidHandle):
         r.release_routes([world.n1])                     # wrong kind
