@@ -2788,7 +2788,7 @@ cdef class Core:
         return 0
 
     cdef uint32_t held_refs(self, uint64_t h) noexcept nogil:
-        """Caller-held references on the object a valid handle names."""
+        """Caller-held references on the object a handle names (0 if invalid)."""
         cdef uint64_t kind = h >> 60
         cdef uint32_t x = self.any_slot(h)
         if x == 0:
@@ -2885,7 +2885,7 @@ cdef class Core:
         for h in hs:
             counts[h] = counts.get(h, 0) + 1
         for h, c in counts.items():
-            if c > 1 and self.ref_count(h) < c:
+            if c > 1 and self.held_refs(h) < <uint32_t>c:
                 raise _errors.InvalidHandle(f"handle {h:#x} released more often than referenced")
         for h in hs:
             x = self.held_slot(h)
@@ -2902,18 +2902,7 @@ cdef class Core:
 
     def ref_count(self, h):
         """Caller-held references on the object a handle names (0 if invalid)."""
-        cdef uint64_t hh = _as_handle(h)
-        cdef uint64_t kind = hh >> 60
-        cdef uint32_t x = self.any_slot(hh)
-        if x == 0:
-            return 0
-        if kind == KIND_ROUTE:
-            return self.routes[x].refcnt
-        if kind == KIND_DEST:
-            return self.nodes[x].hrefs
-        if kind == KIND_NEXTHOP:
-            return self.nhs[x].hrefs
-        return self.ents[x].hrefs
+        return self.held_refs(_as_handle(h))
 
     def subtree(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views,
                 bint include_self=True):
