@@ -234,22 +234,18 @@ cdef extern from *:
         if (p != NULL && n * size < RTM_BIG) memset(p, 0, n * size);   /* mapped: already 0 */
         return p;
     }
-    static void rtm_free(void* p) {
-        /* an outgrown array of a live table: its pages go back to the system */
+    static void rtm_release(void* p, int keep) {
         char* b;
         if (p == NULL) return;
         b = (char*)p - RTM_HDR;
-        if (((size_t*)b)[1]) munmap(b, ((size_t*)b)[0]);
-        else free(b);
+        if (!((size_t*)b)[1]) free(b);
+        else if (keep) rtm_cache_put(b, ((size_t*)b)[0]);
+        else munmap(b, ((size_t*)b)[0]);
     }
-    static void rtm_free_keep(void* p) {
-        /* an array of a manager that is freed: kept for the next one */
-        char* b;
-        if (p == NULL) return;
-        b = (char*)p - RTM_HDR;
-        if (((size_t*)b)[1]) rtm_cache_put(b, ((size_t*)b)[0]);
-        else free(b);
-    }
+    /* an outgrown array of a live table: its pages go back to the system */
+    static void rtm_free(void* p) { rtm_release(p, 0); }
+    /* an array of a manager that is freed: kept for the next one */
+    static void rtm_free_keep(void* p) { rtm_release(p, 1); }
     static void* rtm_realloc(void* p, size_t size) {
         char* b;
         char* q;
@@ -2586,6 +2582,19 @@ cdef class Core:
     def route_owner(self, uint32_t r):
         return self.routes[r].owner
 
+    cdef void route_info_refs(self, uint32_t r) noexcept nogil:
+        """The references a route info holds: on the destination, the owner,
+        the neighbour and every next hop."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t* lst = self.route_nhs(r)
+        cdef int i
+        self.take_ref(KIND_DEST, rr.dest)
+        self.take_ref(KIND_ENTITY, rr.owner)
+        if rr.neighbour:
+            self.take_ref(KIND_NEXTHOP, rr.neighbour)
+        for i in range(rr.n_nh):
+            self.take_ref(KIND_NEXTHOP, lst[i])
+
     def route_info(self, uint32_t r, bint take_refs):
         """(dest_h, owner_h, neighbour_h, state, flags1, flags, metric, pref,
         views, info, next_hop handles).  With ``take_refs`` every handle in it
@@ -2595,12 +2604,7 @@ cdef class Core:
         cdef int i
         nhs = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
-            self.take_ref(KIND_DEST, rr.dest)
-            self.take_ref(KIND_ENTITY, rr.owner)
-            if rr.neighbour:
-                self.take_ref(KIND_NEXTHOP, rr.neighbour)
-            for i in range(rr.n_nh):
-                self.take_ref(KIND_NEXTHOP, lst[i])
+            self.route_info_refs(r)
         return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
                 self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
@@ -2612,12 +2616,7 @@ cdef class Core:
         cdef RouteInfo ri = RouteInfo.__new__(RouteInfo)
         ri.next_hops = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
-            self.take_ref(KIND_DEST, rr.dest)
-            self.take_ref(KIND_ENTITY, rr.owner)
-            if rr.neighbour:
-                self.take_ref(KIND_NEXTHOP, rr.neighbour)
-            for i in range(rr.n_nh):
-                self.take_ref(KIND_NEXTHOP, lst[i])
+            self.route_info_refs(r)
         ri.dest_handle = self.h_dest(rr.dest)
         ri.route_owner = self.h_ent(rr.owner)
         ri.neighbour = self.h_nh(rr.neighbour)
@@ -4140,17 +4139,12 @@ cdef class EntityCore:
         """
         cdef ParsedPrefix p
         cdef uint32_t views, d, r, flags
-        cdef int rc
         cdef Core core = self.core
         cdef RouteRec* rr
         cdef RouteInfo ri
         core.lock()
         try:
-            self.live()
-            rc = to_key(prefix, self.family, 1, &p)
-            if rc:
-                _raise_parse(rc, prefix)
-            views = self._view_mask(target_views)
+            views = self._query_start(prefix, target_views, &p)
             d = core.hash_find(self.v6, p.hi, p.lo, p.plen)
             if d == 0 or not core.dest_visible(d, views):
                 raise _errors.NotFound(f"no destination {NetAddress.make(p.hi, p.lo, p.plen, self.family)}")
@@ -4209,6 +4203,16 @@ cdef class EntityCore:
         finally:
             self.core.unlock()
 
+    cdef uint32_t _query_start(self, prefix, views, ParsedPrefix* p) except? 0xFFFFFFFFU:
+        """The start of a query under the lock: the entity is live and
+        ``prefix`` parses in its family (into ``p``); returns the view mask."""
+        cdef int rc
+        self.live()
+        rc = to_key(prefix, self.family, 1, p)
+        if rc:
+            _raise_parse(rc, prefix)
+        return self._view_mask(views)
+
     cdef uint32_t _view_mask(self, views) except? 0xFFFFFFFFU:
         """A view mask argument: ALL is the supported views; a bit of an
         unsupported view raises NotSupported."""
@@ -4241,15 +4245,10 @@ cdef class EntityCore:
     cdef object _search(self, prefix, views, bint longest):
         cdef ParsedPrefix p
         cdef uint32_t vm, d
-        cdef int rc
         cdef Core core = self.core
         core.lock()
         try:
-            self.live()
-            rc = to_key(prefix, self.family, 1, &p)
-            if rc:
-                _raise_parse(rc, prefix)
-            vm = self._view_mask(views)
+            vm = self._query_start(prefix, views, &p)
             if longest:
                 d = NO_FWD
                 if not self.v6 and p.plen == 32:    # an IPv4 address: the lookup index, if built
