@@ -608,9 +608,12 @@ class Entity(EntityExtras, EntityCore):
             hi = a.astype(np.uint64)
             hi <<= np.uint64(32)
             n = len(hi)
-            lo = np.broadcast_to(np.uint64(0), (n,))     # a view: no column of zeros
+            # a large batch gets a view of zeros rather than a column of them
+            lo = np.zeros(n, np.uint64) if n <= 4096 else np.broadcast_to(np.uint64(0), (n,))
         if lengths is None:
             raise E.InvalidParameter("lengths are required")
+        if type(lengths) is np.ndarray and lengths.dtype == np.uint8 and lengths.shape == (n,):
+            return hi, lo, np.ascontiguousarray(lengths), n     # the usual column, as it is
         ln = np.asarray(lengths)
         if ln.dtype.kind in "iu" and ln.size and (ln.min() < 0 or ln.max() > 255):
             raise E.InvalidParameter("prefix length out of range")
