@@ -190,6 +190,10 @@ def _handles(hs) -> list:
     return [int(h) for h in hs]
 
 
+# scalar fields broadcast to small batches: (dtype, value, n) -> read-only column
+_SMALL_COLUMNS: dict = {}
+
+
 def _locked(fn):
     """Run a facade method under the manager lock (re-entrant per thread)."""
     @functools.wraps(fn)
@@ -623,15 +627,24 @@ class Entity(EntityExtras, EntityCore):
     @staticmethod
     def _col(value, n: int, dtype, name: str):
         """A column of length n: an array checked for shape and range, or a
-        scalar broadcast (small batches get a real array: cheaper than a view)."""
+        scalar broadcast (small batches get a real, read-only array kept for
+        the next call with the same value: cheaper than a view)."""
         if value is None:
             value = 0
         if isinstance(value, (int, np.integer)):
             lo, hi = _LIMITS[dtype]
             if not lo <= value <= hi:
                 raise E.InvalidParameter(f"{name} {value!r} out of range for {np.dtype(dtype)}")
-            if n <= 256:
-                return np.full(n, value, dtype)
+            if n <= 256:                     # small batches: a read-only column, made once
+                key = (dtype, int(value), n)
+                col = _SMALL_COLUMNS.get(key)
+                if col is None:
+                    if len(_SMALL_COLUMNS) >= 1024:
+                        _SMALL_COLUMNS.clear()
+                    col = np.full(n, value, dtype)
+                    col.flags.writeable = False
+                    _SMALL_COLUMNS[key] = col
+                return col
             return np.broadcast_to(np.array(value, dtype), (n,))
         v = np.asarray(value)
         if v.ndim and v.shape != (n,):
