@@ -37,8 +37,9 @@ Structure
   block is its own mapping, grown in place or moved by ``mremap``, so a
   doubling array never leaves its outgrown copies resident.  Freed mappings
   are kept (up to ``memory_cache()['limit']``) for the next manager, whose
-  tables then skip the page faults of fresh memory.  Bulk loops hide the random reads of a row
-  (hash slot, node, route) behind a three-stage prefetch ring.
+  tables then skip the page faults of fresh memory.  Bulk loops hide the
+  random reads of a row (hash slot, node, route) behind a three-stage
+  prefetch ring.
 
 References (spec 1.16): an object's slot is reused only when it is deleted
 *and* its reference count is 0; the generation in every handle then changes.
@@ -105,10 +106,10 @@ cdef extern from *:
        table then fills pages that are already mapped instead of taking a
        page fault (and the kernel's zeroing) every 4 KiB.  Kept blocks are
        advised MADV_FREE where the system has it, so it may still take their
-       pages back under memory pressure.  A mapped block reads as zeros past what the program
-       wrote, like a fresh mapping: header word 2 is the length handed out so
-       far, and bytes beyond it are cleared when a reused block is handed out
-       or grows. */
+       pages back under memory pressure.  A mapped block reads as zeros past
+       what the program wrote, like a fresh mapping: header word 2 is the
+       length handed out so far, and bytes beyond it are cleared when a
+       reused block is handed out or grows. */
     #include <pthread.h>
     #define RTM_BIG ((size_t)1 << 20)
     #define RTM_HDR ((size_t)64)
@@ -122,9 +123,9 @@ cdef extern from *:
     static size_t rtm_map_size(size_t size) {
         return (size + RTM_HDR + 4095) & ~(size_t)4095;
     }
-    static char* rtm_cache_take(size_t want, size_t* total) {
+    static char* rtm_cache_take(size_t want, int any, size_t* total) {
         /* the smallest kept block of at least ``want`` bytes; else, with
-           ``any``, the largest one (the caller grows it) */
+           ``any``, the largest one (the caller grows it); its size in *total */
         char* b = NULL;
         int i, k = -1, big = -1;
         pthread_mutex_lock(&rtm_cache_mu);
@@ -132,7 +133,7 @@ cdef extern from *:
             if (rtm_cache_t[i] >= want && (k < 0 || rtm_cache_t[i] < rtm_cache_t[k])) k = i;
             if (big < 0 || rtm_cache_t[i] > rtm_cache_t[big]) big = i;
         }
-        if (k < 0 && *total) k = big;       /* *total != 0 on entry: any block will do */
+        if (k < 0 && any) k = big;
         if (k >= 0) {
             b = rtm_cache_b[k];
             *total = rtm_cache_t[k];
@@ -195,16 +196,16 @@ cdef extern from *:
         size_t total;
         if (size > SIZE_MAX / 2) return NULL;
         if (size >= RTM_BIG) {
-            size_t kept = 1;
-            b = rtm_cache_take(rtm_map_size(size), &kept);
+            size_t kept, nt = rtm_map_size(size);
+            b = rtm_cache_take(nt, 1, &kept);
             total = kept;
-            if (b != NULL && total < rtm_map_size(size)) {
+            if (b != NULL && kept < nt) {
     #ifdef MREMAP_MAYMOVE
-                char* q = (char*)mremap(b, total, rtm_map_size(size), MREMAP_MAYMOVE);
-                if (q == (char*)MAP_FAILED) { munmap(b, total); b = NULL; }
-                else { b = q; total = rtm_map_size(size); }
+                char* q = (char*)mremap(b, kept, nt, MREMAP_MAYMOVE);
+                if (q == (char*)MAP_FAILED) { munmap(b, kept); b = NULL; }
+                else { b = q; total = nt; }
     #else
-                munmap(b, total);
+                munmap(b, kept);
                 b = NULL;
     #endif
             }
@@ -212,7 +213,7 @@ cdef extern from *:
                 /* reads as a fresh mapping; pages mremap added are zeros already */
                 memset(b + RTM_HDR, 0, kept - RTM_HDR < size ? kept - RTM_HDR : size);
             } else {
-                total = rtm_map_size(size);
+                total = nt;
                 b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (b == (char*)MAP_FAILED) return NULL;
             }
@@ -260,8 +261,8 @@ cdef extern from *:
             nt = rtm_map_size(size);
             q = b;
             if (nt > total) {
-                size_t kept = 0;
-                char* c = rtm_cache_take(nt, &kept);
+                size_t kept;
+                char* c = rtm_cache_take(nt, 0, &kept);
                 if (c != NULL) {
                     /* move into a kept block that fits: copying what is used
                        costs less than faulting in fresh pages */
@@ -747,6 +748,19 @@ cdef object _DestInfo = None
 cdef object _DestViewInfo = None
 
 
+cdef object _dest_info_obj(tuple t, bint refs_held):
+    """The facade's DestInfo of a Core.dest_info_c tuple, built without its
+    Python __init__ (the dataclass only stores its fields)."""
+    cdef object o = _DestInfo.__new__(_DestInfo)
+    o.dest_handle = t[0]
+    o.dest_address = t[1]
+    o.last_changed = t[2]
+    o.belongs_to_views = t[3]
+    o.view_info = [tuple.__new__(_DestViewInfo, v) for v in <list>t[4]]
+    o._refs_held = refs_held
+    return o
+
+
 def _set_snapshot_types(dest_info, dest_view_info):
     """The facade's DestInfo / DestViewInfo classes, which the per-call
     queries of EntityCore build."""
@@ -759,8 +773,9 @@ def memory_cache(limit=None):
     """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
 
     The arrays of a manager that is freed (from 1 MiB up; not the arrays a
-    live table outgrows) are kept, up to ``limit`` bytes in all, and handed to the next manager's tables, which
-    then fill pages already mapped instead of faulting in new ones.  Kept
+    live table outgrows) are kept, up to ``limit`` bytes in all, and handed
+    to the next manager's tables, which then fill pages already mapped
+    instead of faulting in new ones.  Kept
     memory is advised ``MADV_FREE``: the system may take it back under
     memory pressure.  Pass ``limit`` (bytes) to change the limit; ``0``
     gives every kept block back now and keeps none from then on.  The
@@ -1137,15 +1152,20 @@ cdef class Core:
             self.rexp[r] = 0
         return r
 
+    cdef void* route_side_array(self, size_t elem, const char* what) except NULL nogil:
+        """A zeroed array of ``elem``-byte values, one per route slot."""
+        cdef void* p = rtm_calloc(self.r_cap, elem)
+        if p == NULL:
+            with gil:
+                raise MemoryError(what.decode())
+        return p
+
     cdef int set_info(self, uint32_t r, uint64_t info) except -1 nogil:
         """Store a route's EntitySpecificInfo (the side array exists once one is non-zero)."""
         if self.rinfo == NULL:
             if info == 0:
                 return 0
-            self.rinfo = <uint64_t*>rtm_calloc(self.r_cap, sizeof(uint64_t))
-            if self.rinfo == NULL:
-                with gil:
-                    raise MemoryError("route info")
+            self.rinfo = <uint64_t*>self.route_side_array(sizeof(uint64_t), "route info")
         self.rinfo[r] = info
         return 0
 
@@ -1157,10 +1177,7 @@ cdef class Core:
         if self.rflags1 == NULL:
             if flags1 == 0:
                 return 0
-            self.rflags1 = <uint8_t*>rtm_calloc(self.r_cap, sizeof(uint8_t))
-            if self.rflags1 == NULL:
-                with gil:
-                    raise MemoryError("route flags")
+            self.rflags1 = <uint8_t*>self.route_side_array(sizeof(uint8_t), "route flags")
         self.rflags1[r] = flags1
         return 0
 
@@ -1825,6 +1842,7 @@ cdef class Core:
         the notification registrations it concerns (spec 1.11)."""
         cdef size_t base = <size_t>d * self.nv
         cdef uint32_t cur, old, out = 0, vbit, best_views = 0, fwd_views = 0
+        cdef uint64_t* inview
         cdef int i
         for i in range(self.nv):
             vbit = 1u << self.view_id[i]
@@ -1845,10 +1863,11 @@ cdef class Core:
                 fwd_views |= vbit
                 self.best[base + i].route = cur
                 if (cur == 0) != (old == 0) and i < 2:
+                    inview = &self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i]
                     if cur:
-                        self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i] += 1
+                        inview[0] += 1
                     else:
-                        self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i] -= 1
+                        inview[0] -= 1
                     if self.fwd_on[i]:
                         self.fwd_update(d, i, cur != 0)
             elif cur and cur == r:
@@ -2608,8 +2627,12 @@ cdef class Core:
         return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
                 self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
+    def route_info_object(self, uint32_t r, bint take_refs):
+        """The same as a RouteInfo (what the facade hands out)."""
+        return self.route_info_obj(r, take_refs)
+
     cdef RouteInfo route_info_obj(self, uint32_t r, bint take_refs):
-        """The facade's RouteInfo of route r (see route_info), built at C level."""
+        """The RouteInfo of route r (see route_info), built at C level."""
         cdef RouteRec* rr = &self.routes[r]
         cdef uint32_t* lst = self.route_nhs(r)
         cdef int i
@@ -2662,6 +2685,17 @@ cdef class Core:
         return 0
 
     def dest_lpm(self, int v6, uint64_t hi, uint64_t lo, int plen, uint32_t views):
+        return self.dest_lpm_c(v6, hi, lo, plen, views)
+
+    cdef uint32_t dest_lpm_c(self, int v6, uint64_t hi, uint64_t lo, int plen,
+                             uint32_t views) except? 0xFFFFFFFFU:
+        """Longest visible destination containing (hi, lo)/plen, or 0.  An
+        IPv4 address is looked up in the lookup index when it can answer."""
+        cdef uint32_t d
+        if not v6 and plen == 32:
+            d = self.fwd_lpm4(<uint32_t>(hi >> 32), views)
+            if d != NO_FWD:
+                return d
         self.ensure_trie(v6)
         return self.trie_lpm(v6, hi, lo, plen, views)
 
@@ -2706,16 +2740,18 @@ cdef class Core:
 
     def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
                   bint take_refs):
+        """The facade's DestInfo of destination d (see dest_info_c)."""
+        return _dest_info_obj(self.dest_info_c(d, views, proto_mode, proto, take_refs),
+                              take_refs)
+
+    cdef tuple dest_info_c(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
+                           bint take_refs):
         """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).
 
         view infos: one (view_id, num_routes, route_h, owner_h, dest_flags,
         hold_route_h) per supported view in ``views``, ascending view id.
         ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
         With ``take_refs`` each returned handle gains a reference."""
-        return self.dest_info_c(d, views, proto_mode, proto, take_refs)
-
-    cdef tuple dest_info_c(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
-                           bint take_refs):
         cdef Node* n = &self.nodes[d]
         cdef uint32_t r, best, vbit, cnt, held
         cdef int i
@@ -2817,17 +2853,21 @@ cdef class Core:
         """Validate handles (of ``kind`` if non-zero); with ``held``, each must
         carry a caller reference.  Raises InvalidHandle naming the first bad
         one; nothing is changed."""
-        cdef uint64_t h
         for obj in handles:
-            h = _as_handle(obj)
-            if h == 0 or (kind and (h >> 60) != <uint64_t>kind):
-                raise _errors.InvalidHandle(f"invalid handle {h:#x}")
-            if held:
-                if self.held_slot(h) == 0:
-                    raise _errors.InvalidHandle(
-                        f"handle {h:#x} is stale or holds no reference to release")
-            elif self.any_slot(h) == 0:
-                raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+            self.checked_handle(obj, kind, held)
+
+    cdef uint64_t checked_handle(self, obj, int kind, bint held) except 0:
+        """One handle of check_handles, as uint64; InvalidHandle if bad."""
+        cdef uint64_t h = _as_handle(obj)
+        if h == 0 or (kind and (h >> 60) != <uint64_t>kind):
+            raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+        if held:
+            if self.held_slot(h) == 0:
+                raise _errors.InvalidHandle(
+                    f"handle {h:#x} is stale or holds no reference to release")
+        elif self.any_slot(h) == 0:
+            raise _errors.InvalidHandle(f"invalid handle {h:#x}")
+        return h
 
     cdef uint32_t any_slot(self, uint64_t h) noexcept nogil:
         cdef uint64_t kind = h >> 60
@@ -2856,13 +2896,7 @@ cdef class Core:
             # the usual short list (a route info's handles): no Python objects
             n = len(<list>handles)
             for i in range(n):
-                h = _as_handle((<list>handles)[i])
-                if h == 0 or (kind and (h >> 60) != <uint64_t>kind):
-                    raise _errors.InvalidHandle(f"invalid handle {h:#x}")
-                if self.held_slot(h) == 0:
-                    raise _errors.InvalidHandle(
-                        f"handle {h:#x} is stale or holds no reference to release")
-                buf[i] = h
+                buf[i] = self.checked_handle((<list>handles)[i], kind, 1)
             for i in range(n):                    # a handle listed twice needs two references
                 c = 0
                 first = 1
@@ -4211,20 +4245,23 @@ cdef class EntityCore:
         rc = to_key(prefix, self.family, 1, p)
         if rc:
             _raise_parse(rc, prefix)
-        return self._view_mask(views)
+        return self._views(views)
 
-    cdef uint32_t _view_mask(self, views) except? 0xFFFFFFFFU:
+    cpdef uint32_t _views(self, target_views) except? 0xFFFFFFFFU:
         """A view mask argument: ALL is the supported views; a bit of an
         unsupported view raises NotSupported."""
         cdef uint32_t vm
-        if type(views) is int and 0 <= views <= 0xFFFFFFFF:
-            vm = <uint32_t>views
-            if vm == 0xFFFFFFFFU:
-                return self.core.views_mask
-            if vm & ~self.core.views_mask:
-                raise _errors.NotSupported(f"view mask {vm:#x} names an unsupported view")
-            return vm
-        return self._views(views)                # the facade's rules for anything else
+        if not (type(target_views) is int and 0 <= target_views <= 0xFFFFFFFF):
+            # another integer type, or out of range: the same rules in Python terms
+            if target_views != 0xFFFFFFFF and target_views & ~self.core.views_mask:
+                raise _errors.NotSupported(
+                    f"view mask {target_views:#x} names an unsupported view")
+        vm = <uint32_t>target_views
+        if vm == 0xFFFFFFFFU:
+            return self.core.views_mask
+        if vm & ~self.core.views_mask:
+            raise _errors.NotSupported(f"view mask {vm:#x} names an unsupported view")
+        return vm
 
     # -- per-call prefix queries (the facade adds the others) --------------
     def search_exact(self, prefix, views=0):
@@ -4250,12 +4287,7 @@ cdef class EntityCore:
         try:
             vm = self._query_start(prefix, views, &p)
             if longest:
-                d = NO_FWD
-                if not self.v6 and p.plen == 32:    # an IPv4 address: the lookup index, if built
-                    d = core.fwd_lpm4(<uint32_t>(p.hi >> 32), vm)
-                if d == NO_FWD:
-                    core.ensure_trie(self.v6)
-                    d = core.trie_lpm(self.v6, p.hi, p.lo, p.plen, vm)
+                d = core.dest_lpm_c(self.v6, p.hi, p.lo, p.plen, vm)
             else:
                 d = core.hash_find(self.v6, p.hi, p.lo, p.plen)
                 if d and not core.dest_visible(d, vm):
@@ -4266,15 +4298,7 @@ cdef class EntityCore:
 
     cdef object _snapshot(self, uint32_t d):
         """A DestInfo of every supported view (best route, no references)."""
-        cdef tuple t = self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0)
-        cdef object o = _DestInfo.__new__(_DestInfo)
-        o.dest_handle = t[0]
-        o.dest_address = t[1]
-        o.last_changed = t[2]
-        o.belongs_to_views = t[3]
-        o.view_info = [tuple.__new__(_DestViewInfo, v) for v in <list>t[4]]
-        o._refs_held = False
-        return o
+        return _dest_info_obj(self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0), 0)
 
     def delete_route_to_dest(self, route):
         """Delete one of the caller's routes (``RtmDeleteRouteToDest``).

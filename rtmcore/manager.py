@@ -409,13 +409,7 @@ class Entity(EntityExtras, EntityCore):
         return ri, self.core.dest_address(self.core.route_dest(r))
 
     def _route_info(self, r: int, refs: bool) -> RouteInfo:
-        (dh, oh, nbr, state, flags1, flags, metric, pref, views, info,
-         nhs) = self.core.route_info(r, refs)
-        ri = RouteInfo(neighbour=nbr, next_hops=nhs, metric=metric, preference=pref,
-                       belongs_to_views=views, flags=flags, flags1=flags1,
-                       entity_specific_info=info, dest_handle=dh, route_owner=oh, state=state)
-        ri._refs_held = refs
-        return ri
+        return self.core.route_info_object(r, refs)
 
     # release_route_info is EntityCore's (C level).
 
@@ -435,13 +429,6 @@ class Entity(EntityExtras, EntityCore):
         self.core.reference_handles(_handles(handles))
 
     # -- destinations -----------------------------------------------------------
-    def _views(self, target_views: int) -> int:
-        if target_views == C.RTM_VIEW_MASK_ALL:
-            return self.core.views_mask
-        if target_views & ~self.core.views_mask:
-            raise E.NotSupported(f"view mask {target_views:#x} names an unsupported view")
-        return target_views
-
     def _proto(self, protocol_id: int) -> tuple[int, int]:
         if protocol_id == C.RTM_BEST_PROTOCOL:
             return 0, 0
@@ -451,8 +438,7 @@ class Entity(EntityExtras, EntityCore):
 
     def _dest_info(self, d: int, views: int, protocol_id: int, refs: bool) -> DestInfo:
         mode, proto = self._proto(protocol_id)
-        dh, addr, last, belongs, vis = self.core.dest_info(d, views, mode, proto, refs)
-        return DestInfo(dh, addr, last, belongs, [DestViewInfo(*v) for v in vis], _refs_held=refs)
+        return self.core.dest_info(d, views, mode, proto, refs)
 
     def _key(self, prefix, strict: bool = True) -> NetAddress:
         if type(prefix) is NetAddress:
