@@ -376,8 +376,10 @@ cdef enum:
     PF_ROUTE = 2                 #   and where its first route and best routes are
 
 cdef enum:
-    FWD_EXT = 0x80000000         # lookup-index entry refers to a /32 block
-    NO_FWD = 0xFFFFFFFF          # fwd_lpm4: the indexes cannot answer
+    FWD_EXT = 0x80000000         # lookup-index entry refers to a block below it
+    F6_BLOCKS_PER_DEST = 1       # IPv6 index: blocks allowed per IPv6 destination,
+    F6_BLOCKS_SLACK = 4096       #   plus these (see f6_split)
+    NO_FWD = 0xFFFFFFFF          # fwd_lpm: the indexes cannot answer
     DELETE_NOT_FOUND = 0x80000000  # bulk delete: no such route
 
 
@@ -408,6 +410,14 @@ cdef inline int key_bit(uint64_t hi, uint64_t lo, int i) noexcept nogil:
     if i < 64:
         return <int>((hi >> (63 - i)) & 1)
     return <int>((lo >> (127 - i)) & 1)
+
+
+cdef inline uint32_t f6_bits(uint64_t hi, uint64_t lo, int depth) noexcept nogil:
+    """The 8 key bits after bit ``depth`` (16, 24, ..., 120): an index into
+    a block of the IPv6 lookup index."""
+    if depth < 64:
+        return <uint32_t>(hi >> (56 - depth)) & 0xFF
+    return <uint32_t>(lo >> (120 - depth)) & 0xFF
 
 
 cdef inline bint key_covers(uint64_t phi, uint64_t plo, int plen,
@@ -875,7 +885,13 @@ cdef class Core:
     cdef uint32_t* fwd24[2]
     cdef uint32_t* fwd8[2]
     cdef uint32_t fwd8_used[2], fwd8_cap[2]
-    cdef bint fwd_on[32]
+    cdef bint fwd_on[2]
+    # IPv6 lookup index per view index (16-8-8-...-8 multibit trie); NULL = not built
+    cdef uint32_t* f6top[2]               # 2**16 entries, one per /16
+    cdef uint32_t* f6blk[2]               # blocks of 256 entries
+    cdef uint32_t f6_used[2], f6_cap[2]
+    cdef bint f6_on[2]
+    cdef uint64_t f6_refused[2]           # IPv6 destinations when a build last gave up; 0 = never
     cdef uint64_t n_inview[2][2]          # [family][view index < 2]: destinations in the view
 
     def __cinit__(self, uint32_t views=0x3, int max_next_hops=16, int max_notifications=16,
@@ -963,6 +979,10 @@ cdef class Core:
         rtm_free_keep(self.fwd24[1])
         rtm_free_keep(self.fwd8[0])
         rtm_free_keep(self.fwd8[1])
+        rtm_free_keep(self.f6top[0])
+        rtm_free_keep(self.f6top[1])
+        rtm_free_keep(self.f6blk[0])
+        rtm_free_keep(self.f6blk[1])
 
     # -- locking --------------------------------------------------------------
     # Every API call holds the manager lock (re-entrant for the thread that
@@ -1868,7 +1888,7 @@ cdef class Core:
                         inview[0] += 1
                     else:
                         inview[0] -= 1
-                    if self.fwd_on[i]:
+                    if self.fwd_on[i] or self.f6_on[i]:
                         self.fwd_update(d, i, cur != 0)
             elif cur and cur == r:
                 if best_changed:
@@ -2268,23 +2288,34 @@ cdef class Core:
         self.fwd24[vi][idx] = FWD_EXT | b
         return b
 
+    cdef uint32_t fwd_repl(self, uint32_t d, int vi) except? 0xFFFFFFFFU nogil:
+        """The longest destination of view index vi strictly covering d (what
+        the index entries of d become when d leaves the view), or 0."""
+        cdef uint32_t p
+        self.ensure_trie((self.nodes[d].flags & NF_V6) != 0)
+        p = self.nodes[d].parent
+        while p:
+            if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi].route:
+                break
+            p = self.nodes[p].parent
+        return p
+
     cdef int fwd_update(self, uint32_t d, int vi, bint added) except -1 nogil:
         """Destination d entered (added) or left view index vi."""
         cdef Node* n = &self.nodes[d]
         cdef int plen = n.plen
-        cdef uint32_t a, repl = 0, p, b
-        if n.flags & NF_V6 or vi >= 2 or not self.fwd_on[vi]:
+        cdef uint32_t a, repl = 0, b
+        if vi >= 2:
+            return 0
+        if n.flags & NF_V6:
+            if self.f6_on[vi]:
+                self.f6_update(d, vi, added)
+            return 0
+        if not self.fwd_on[vi]:
             return 0
         a = <uint32_t>(n.hi >> 32)
         if not added:
-            self.ensure_trie(0)
-            n = &self.nodes[d]
-            p = n.parent
-            while p:
-                if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi].route:
-                    break
-                p = self.nodes[p].parent
-            repl = p
+            repl = self.fwd_repl(d, vi)
         if plen <= 24:
             self.fwd_set_range(vi, a >> 8, 1u << (24 - plen), 24, d, plen, repl, added)
         else:
@@ -2295,14 +2326,14 @@ cdef class Core:
             self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
         return 0
 
-    cdef uint32_t fwd_lpm4(self, uint32_t a, uint32_t vm) noexcept nogil:
+    cdef uint32_t fwd_lpm(self, int v6, uint64_t hi, uint64_t lo, uint32_t vm) noexcept nogil:
         """Longest destination visible in view mask ``vm`` (0: any) covering
-        IPv4 address ``a``, read from the lookup indexes: 0 if none, or
-        NO_FWD when they cannot tell (a view that holds destinations has no
-        index, or hold-down is in use and ``vm`` is 0, where destinations with
-        only hold routes count too)."""
+        address (hi, lo), read from the lookup indexes: 0 if none, or NO_FWD
+        when they cannot tell (a view that holds destinations has no index, or
+        hold-down is in use and ``vm`` is 0, where destinations with only hold
+        routes count too)."""
         cdef int i
-        cdef uint32_t e, found = 0
+        cdef uint32_t e, a = <uint32_t>(hi >> 32), found = 0
         if vm == 0 and self.hold_of != NULL:
             return NO_FWD
         for i in range(self.nv):
@@ -2310,13 +2341,18 @@ cdef class Core:
                 continue
             if i >= 2:
                 return NO_FWD
-            if self.n_inview[0][i] == 0:
+            if self.n_inview[v6][i] == 0:
                 continue
-            if not self.fwd_on[i]:
-                return NO_FWD
-            e = self.fwd24[i][a >> 8]
-            if e & FWD_EXT:
-                e = self.fwd8[i][<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+            if v6:
+                if not self.f6_on[i]:
+                    return NO_FWD
+                e = self.f6_lpm(i, hi, lo)
+            else:
+                if not self.fwd_on[i]:
+                    return NO_FWD
+                e = self.fwd24[i][a >> 8]
+                if e & FWD_EXT:
+                    e = self.fwd8[i][<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
             if e and (found == 0 or self.nodes[e].plen > self.nodes[found].plen):
                 found = e
         return found
@@ -2359,19 +2395,209 @@ cdef class Core:
         self.fwd8_used[vi] = 0
         self.fwd8_cap[vi] = 0
 
+    # -- lookup index for IPv6 (16-8-8-...-8 multibit trie, per view) -------------
+    #
+    # f6top[vi] has 2**16 entries, one per /16; f6blk[vi] holds blocks of 256
+    # entries.  A block under an entry of depth D (16, 24, ..., 120) splits it
+    # by the 8 address bits after D.  An entry is 0 (no route), a node (the
+    # longest destination of the view covering the whole range of the entry)
+    # or FWD_EXT | b (block b splits the range).  A destination of length p
+    # sets the entries of the level whose range it fills, 2**(level - p) of
+    # them, leaving longer destinations below it in place.  A /48, the most
+    # common IPv6 length, is found in five reads.
+    #
+    # Blocks are made as destinations need them and kept until the index is
+    # dropped.  Long prefixes scattered over the space need a chain of blocks
+    # each (a /128 alone: 14 KiB), so the index stays within F6_BLOCKS_PER_DEST
+    # blocks per IPv6 destination (plus F6_BLOCKS_SLACK); past that it gives up
+    # and lookups walk the trie until the number of destinations has halved or
+    # doubled.  Answers are the same either way.
+    cdef inline uint32_t* f6_entry(self, int vi, uint32_t blk, uint32_t idx) noexcept nogil:
+        if blk == 0xFFFFFFFFU:
+            return &self.f6top[vi][idx]
+        return &self.f6blk[vi][<size_t>blk * 256 + idx]
+
+    cdef uint32_t f6_split(self, int vi, uint32_t blk, uint32_t idx) noexcept nogil:
+        """The block under entry idx of block blk (0xFFFFFFFF: the top table),
+        made if there is none yet; 0xFFFFFFFF when the index must give up."""
+        cdef uint32_t e = self.f6_entry(vi, blk, idx)[0], b, j
+        cdef uint32_t* p
+        if e & FWD_EXT:
+            return e & ~FWD_EXT
+        if self.f6_used[vi] >= F6_BLOCKS_SLACK + F6_BLOCKS_PER_DEST * self.n_dests[1]:
+            return 0xFFFFFFFFU
+        if self.f6_used[vi] >= self.f6_cap[vi]:
+            p = <uint32_t*>rtm_realloc(self.f6blk[vi], <size_t>self.f6_cap[vi] * 2 * 256 * 4)
+            if p == NULL:
+                return 0xFFFFFFFFU
+            self.f6blk[vi] = p
+            self.f6_cap[vi] *= 2
+        b = self.f6_used[vi]
+        self.f6_used[vi] += 1
+        p = &self.f6blk[vi][<size_t>b * 256]
+        for j in range(256):
+            p[j] = e
+        self.f6_entry(vi, blk, idx)[0] = FWD_EXT | b
+        return b
+
+    cdef void f6_set(self, int vi, uint32_t* tab, uint32_t count, uint32_t d, int plen,
+                     uint32_t repl, bint added) noexcept nogil:
+        """Enter d (added) into, or replace it by repl in, ``count`` entries
+        from ``tab`` and every block below them."""
+        cdef uint32_t i, e
+        for i in range(count):
+            e = tab[i]
+            if e & FWD_EXT:
+                self.f6_set(vi, &self.f6blk[vi][<size_t>(e & ~FWD_EXT) * 256], 256,
+                            d, plen, repl, added)
+            elif added:
+                if e == 0 or self.nodes[e].plen <= plen:
+                    tab[i] = d
+            elif e == d:
+                tab[i] = repl
+
+    cdef int f6_update(self, uint32_t d, int vi, bint added) except -1 nogil:
+        """IPv6 destination d entered (added) or left view index vi."""
+        cdef uint64_t hi = self.nodes[d].hi, lo = self.nodes[d].lo
+        cdef int plen = self.nodes[d].plen, depth = 16
+        cdef uint32_t repl = 0, blk = 0xFFFFFFFFU, idx = <uint32_t>(hi >> 48)
+        if not added:
+            repl = self.fwd_repl(d, vi)
+        if plen <= 16:
+            self.f6_set(vi, &self.f6top[vi][idx & ~((1u << (16 - plen)) - 1)],
+                        1u << (16 - plen), d, plen, repl, added)
+            return 0
+        while True:
+            blk = self.f6_split(vi, blk, idx)
+            if blk == 0xFFFFFFFFU:
+                self.f6_drop(vi)                 # given up: lookups walk the trie
+                self.f6_refused[vi] = self.n_dests[1] if self.n_dests[1] else 1
+                return 0
+            idx = f6_bits(hi, lo, depth)
+            if plen <= depth + 8:
+                self.f6_set(vi, &self.f6blk[vi][<size_t>blk * 256 + (idx & ~((1u << (depth + 8 - plen)) - 1))],
+                            1u << (depth + 8 - plen), d, plen, repl, added)
+                return 0
+            depth += 8
+
+    cdef uint32_t f6_lpm(self, int vi, uint64_t hi, uint64_t lo) noexcept nogil:
+        """Longest destination of view index vi covering address (hi, lo),
+        from the index (which must be on); 0 if none."""
+        cdef uint32_t e = self.f6top[vi][hi >> 48]
+        cdef int depth = 16
+        while e & FWD_EXT:
+            e = self.f6blk[vi][<size_t>(e & ~FWD_EXT) * 256 + f6_bits(hi, lo, depth)]
+            depth += 8
+        return e
+
+    cdef bint f6_ready(self, int vi) except -1:
+        """Build the IPv6 index of view index vi if it is not on and may be
+        tried; True if it is on."""
+        cdef uint32_t x
+        cdef uint64_t nd = self.n_dests[1], was = self.f6_refused[vi]
+        if self.f6_on[vi]:
+            return 1
+        if was and nd * 2 > was and nd < was * 2:
+            return 0                             # gave up at about this size
+        self.f6_drop(vi)
+        self.ensure_trie(1)
+        self.f6top[vi] = <uint32_t*>rtm_calloc(1 << 16, 4)
+        self.f6_cap[vi] = 64
+        self.f6blk[vi] = <uint32_t*>rtm_malloc(<size_t>64 * 256 * 4)
+        if self.f6top[vi] == NULL or self.f6blk[vi] == NULL:
+            self.f6_drop(vi)
+            self.f6_refused[vi] = nd if nd else 1
+            return 0
+        self.f6_on[vi] = 1
+        self.f6_refused[vi] = 0
+        with nogil:
+            x = self.root[1]
+            while x and self.f6_on[vi]:   # pre-order: covering prefixes before more-specifics
+                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
+                    self.f6_update(x, vi, 1)
+                x = self.trie_next_preorder(x, 0)
+        if not self.f6_on[vi]:
+            self.f6_drop(vi)
+            self.f6_refused[vi] = nd if nd else 1
+            return 0
+        return 1
+
+    cdef void f6_drop(self, int vi) noexcept nogil:
+        rtm_free(self.f6top[vi])
+        rtm_free(self.f6blk[vi])
+        self.f6top[vi] = NULL
+        self.f6blk[vi] = NULL
+        self.f6_on[vi] = 0
+        self.f6_used[vi] = 0
+        self.f6_cap[vi] = 0
+
+    cdef void f6_lpm_batch(self, int vi, const uint64_t[:] hi, const uint64_t[:] lo,
+                           uint32_t[::1] out) noexcept nogil:
+        """IPv6 longest match of many addresses from the index; LANES lookups
+        advance together, each prefetching the entry it reads next."""
+        cdef Py_ssize_t n = out.shape[0], next_q = 0, q
+        cdef Py_ssize_t qi[LANES]
+        cdef const uint32_t* at[LANES]
+        cdef uint64_t h[LANES]
+        cdef uint64_t l[LANES]
+        cdef int dep[LANES]
+        cdef int g, active = 0
+        cdef uint32_t e
+        cdef const uint32_t* top = self.f6top[vi]
+        cdef const uint32_t* blocks = self.f6blk[vi]
+        for g in range(LANES):
+            qi[g] = -1
+            if next_q < n:
+                qi[g] = next_q
+                h[g] = hi[next_q]
+                l[g] = lo[next_q]
+                at[g] = &top[h[g] >> 48]
+                dep[g] = 16
+                rtm_prefetch(at[g])
+                next_q += 1
+                active += 1
+        while active:
+            for g in range(LANES):
+                q = qi[g]
+                if q < 0:
+                    continue
+                e = at[g][0]
+                if e & FWD_EXT:
+                    at[g] = &blocks[<size_t>(e & ~FWD_EXT) * 256 + f6_bits(h[g], l[g], dep[g])]
+                    dep[g] += 8
+                    rtm_prefetch(at[g])
+                    continue
+                out[q] = e                        # found: start the next address
+                if next_q < n:
+                    qi[g] = next_q
+                    h[g] = hi[next_q]
+                    l[g] = lo[next_q]
+                    at[g] = &top[h[g] >> 48]
+                    dep[g] = 16
+                    rtm_prefetch(at[g])
+                    next_q += 1
+                else:
+                    qi[g] = -1
+                    active -= 1
+
     def lookup_index_bytes(self):
-        """Bytes held by the IPv4 lookup indexes (reported apart from the table)."""
+        """Bytes held by the lookup indexes (reported apart from the table)."""
         cdef size_t total = 0
         cdef int vi
         for vi in range(2):
             if self.fwd_on[vi]:
                 total += (<size_t>1 << 24) * 4 + <size_t>self.fwd8_cap[vi] * 256 * 4
+            if self.f6_on[vi]:
+                total += (<size_t>1 << 16) * 4 + <size_t>self.f6_cap[vi] * 256 * 4
         return total
 
     def drop_lookup_index(self):
         """Free the lookup indexes; the next batch lookup rebuilds them."""
         self.fwd_drop(0)
         self.fwd_drop(1)
+        self.f6_drop(0)
+        self.f6_drop(1)
+        self.f6_refused[0] = self.f6_refused[1] = 0
 
     # -- sizes ------------------------------------------------------------------
     def table_bytes(self):
@@ -2689,11 +2915,12 @@ cdef class Core:
 
     cdef uint32_t dest_lpm_c(self, int v6, uint64_t hi, uint64_t lo, int plen,
                              uint32_t views) except? 0xFFFFFFFFU:
-        """Longest visible destination containing (hi, lo)/plen, or 0.  An
-        IPv4 address is looked up in the lookup index when it can answer."""
+        """Longest visible destination containing (hi, lo)/plen, or 0.  A
+        full-length address is looked up in the lookup indexes when they can
+        answer."""
         cdef uint32_t d
-        if not v6 and plen == 32:
-            d = self.fwd_lpm4(<uint32_t>(hi >> 32), views)
+        if plen == (128 if v6 else 32):
+            d = self.fwd_lpm(v6, hi, lo, views)
             if d != NO_FWD:
                 return d
         self.ensure_trie(v6)
@@ -3689,6 +3916,9 @@ cdef class Core:
                     if e & FWD_EXT:
                         e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
                     node_out[i] = e
+        elif v6 and vi < 2 and self.f6_ready(vi):
+            with nogil:
+                self.f6_lpm_batch(vi, hi, lo, node_out)
         else:
             self.ensure_trie(v6)
             with nogil:

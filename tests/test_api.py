@@ -1103,6 +1103,84 @@ def test_lookup_index_tracks_every_change(rip):
     assert len(prefixes(rip)) == len(table)
 
 
+def _brute_lpm6(table, addr):
+    best = -1
+    for (a, n) in table:
+        if n > best and addr >> (128 - n) == a >> (128 - n):
+            best = n
+    return best
+
+
+def _v6_rows(values):
+    return np.array([[v >> 64, v & (2**64 - 1)] for v in values], np.uint64).reshape(-1, 2)
+
+
+def _random_v6_prefix(rnd, lengths):
+    n = rnd.choice(lengths)
+    if rnd.random() < 0.7:                   # crowd 2001:db8::/32 so prefixes nest
+        a = (0x20010DB8 << 96) | rnd.getrandbits(96)
+    else:
+        a = rnd.getrandbits(128)
+    return a & (((1 << n) - 1) << (128 - n)), n
+
+
+def test_ipv6_lookup_index_tracks_every_change(rtm, rip6):
+    rnd = random.Random(11)
+    table = set()
+    lengths = [0, 3, 12, 16, 17, 20, 24, 29, 32, 33, 40, 44, 47, 48, 49, 56, 63, 64, 65, 96,
+               120, 127, 128]
+    probe_ints = [rnd.getrandbits(128) for _ in range(150)] + \
+        [(0x20010DB8 << 96) | rnd.getrandbits(96) for _ in range(150)]
+    rip6.lookup(_v6_rows(probe_ints))        # build the index on an empty table
+    assert rtm.memory()["lookup_index"] > 0
+    for step in range(8):
+        for _ in range(50):
+            a, n = _random_v6_prefix(rnd, lengths)
+            if (a, n) in table and rnd.random() < 0.5:
+                rip6.delete_routes(_v6_rows([a]), n)
+                table.discard((a, n))
+            else:
+                rip6.add_route_to_dest((a, n))
+                table.add((a, n))
+        # probes inside the prefixes of the table too, where lookups go deep
+        inside = [a | (rnd.getrandbits(128 - n) if n < 128 else 0)
+                  for (a, n) in rnd.sample(sorted(table), min(100, len(table)))]
+        probes = probe_ints + inside
+        got = rip6.lookup(_v6_rows(probes)).length.tolist()
+        want = [_brute_lpm6(table, x) for x in probes]
+        assert got == want, step
+        for x, w in list(zip(probes, want))[::17]:          # per call: read from the index too
+            d = rip6.search_best(ipaddress.IPv6Address(x))
+            assert (d.dest_address.plen if d is not None else -1) == w
+    assert rtm.memory()["lookup_index"] > 0
+
+
+def test_ipv6_lookup_index_gives_up_on_scattered_host_routes(rtm, rip6):
+    """Host routes spread over the space need a chain of index blocks each;
+    past its budget the index gives up and lookups walk the trie, with the
+    same answers.  It is tried again once the table has halved."""
+    rnd = random.Random(5)
+    hosts = [rnd.getrandbits(128) for _ in range(1500)]
+    table = {(0x2000 << 112, 3)} | {(a, 128) for a in hosts}
+    rip6.add_route_to_dest("2000::/3")
+    rip6.lookup(_v6_rows(hosts[:1]))                   # the index is on, then outgrown
+    assert rtm.memory()["lookup_index"] > 0
+    rip6.add_routes(_v6_rows(hosts), 128)
+    probes = hosts[::5] + [rnd.getrandbits(128) for _ in range(300)]
+    res = rip6.lookup(_v6_rows(probes))
+    assert rtm.memory()["lookup_index"] == 0
+    assert res.length.tolist() == [_brute_lpm6(table, x) for x in probes]
+    res = rip6.lookup(_v6_rows(probes))                # not rebuilt at the same size
+    assert rtm.memory()["lookup_index"] == 0
+    gone = hosts[:1200]
+    rip6.delete_routes(_v6_rows(gone), 128)
+    table -= {(a, 128) for a in gone}
+    res = rip6.lookup(_v6_rows(probes))                # halved: built again
+    assert rtm.memory()["lookup_index"] > 0
+    assert res.length.tolist() == [_brute_lpm6(table, x) for x in probes]
+    rtm.core.check_invariants()
+
+
 def test_bulk_ipv6_forms(rtm, rip6):
     h = nh(rip6, "2001:db8::1")
     hi = np.array([0x20010DB800000000, 0x20010DB800010000], np.uint64)
