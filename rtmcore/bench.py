@@ -1166,8 +1166,9 @@ def suite_lookup(ctx: Context) -> None:
     """Longest match (batch and per call) and exact match on the loaded table."""
     res = ctx.suite("lookup")
     res.title = "lookup: longest match of random addresses and exact match, on the loaded table"
-    res.notes.append("batch: Entity.lookup on all addresses (IPv4: DIR-24-8 index, built by "
-                     "the first call and timed separately); per call: the first "
+    res.notes.append("batch: Entity.lookup on all addresses (lookup index: DIR-24-8 for IPv4, "
+                     "a 16-8-...-8 multibit trie for IPv6; built by the first call and timed "
+                     "separately); per call: the first "
                      f"{ctx.cfg.sample:,} of the same addresses as strings (or pre-parsed "
                      "NetAddress), one call each")
     res.notes.append("baselines hold the same prefixes (those with a route) with their best "
@@ -1598,7 +1599,7 @@ def memory_child(spec_path: str, what: str) -> dict:
     if what.startswith("rtmcore"):
         out["allocated_bytes"] = obj.rtm.memory()["table"]
         out["counts"] = list(obj.rtm.counts(fam))
-        if what == "rtmcore-views" and fam == 4:
+        if what == "rtmcore-views":
             r1 = rss_bytes()
             obj.ent.lookup(fd.lookup_addrs)
             out["index_rss_bytes"] = rss_bytes() - r1
@@ -1687,10 +1688,13 @@ def suite_memory(ctx: Context) -> None:
                   f"{out.get('counts')}, expected {exp}")
         if "index_allocated_bytes" in out:
             res.measurements.append(MemoryMeasurement(
-                "memory", fd.name, "lookup index (own line)", "rtmcore DIR-24-8 index", 1,
+                "memory", fd.name, "lookup index (own line)",
+                f"rtmcore {_INDEX_KIND[fd.family]} index", 1,
                 "index", out["index_rss_bytes"], out["index_allocated_bytes"],
                 extra={"table_growth_bytes": out.get("index_table_growth_bytes", 0)}))
 
+
+_INDEX_KIND = {4: "DIR-24-8", 6: "16-8-...-8 multibit trie"}
 
 SUITE_FUNCS = {"load": suite_load, "add": suite_add, "lookup": suite_lookup,
                "updates": suite_updates, "memory": suite_memory}
@@ -1793,7 +1797,8 @@ def render_memory(res: SuiteResult) -> list:
             for m in ms:
                 grow = m.extra.get("table_growth_bytes", 0)
                 index_lines.append(
-                    f"{fam} lookup index: {_bytes(m.allocated_bytes or 0)} allocated (DIR-24-8)"
+                    f"{fam} lookup index: {_bytes(m.allocated_bytes or 0)} allocated "
+                    f"({m.impl.removeprefix('rtmcore ').removesuffix(' index')})"
                     + (f", and the first lookup grows 'table' by {_bytes(grow)}" if grow else "")
                     + f"; RSS +{_bytes(m.rss_bytes)} on the first lookup; not included above")
             continue

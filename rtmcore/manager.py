@@ -720,9 +720,11 @@ class Entity(EntityExtras, EntityCore):
         """Longest-prefix match of many addresses in one view.
 
         ``addresses``: IPv4 ``uint32`` (N,); IPv6 ``(N, 2) uint64`` or
-        ``(N, 16) uint8``.  Takes no references.  IPv4 lookups use a DIR-24-8
-        index built on first use and kept in step with the table (its memory is
-        reported by :meth:`RoutingTableManager.memory`).
+        ``(N, 16) uint8``.  Takes no references.  Lookups use an index per
+        view, built on first use and kept in step with the table: DIR-24-8 for
+        IPv4, a 16-8-...-8 multibit trie for IPv6 (which gives way to trie
+        walks when scattered long prefixes would make it too large).  Its
+        memory is reported by :meth:`RoutingTableManager.memory`.
         """
         self._live()
         if not isinstance(view, (int, np.integer)) or not 0 <= view < 32 or \
@@ -1468,7 +1470,7 @@ class RoutingTableManager:
     @_locked_manager
     def memory(self) -> dict[str, int]:
         """Bytes allocated: ``table`` (trie, hash, routes, next hops) and
-        ``lookup_index`` (the IPv4 DIR-24-8 indexes, if built)."""
+        ``lookup_index`` (the lookup indexes, if built)."""
         return {"table": self._core.table_bytes(),
                 "lookup_index": self._core.lookup_index_bytes()}
 
