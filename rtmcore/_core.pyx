@@ -370,6 +370,7 @@ cdef enum:
 
 cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
+    F6_LANES = 32                # lookups advanced together by f6_lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
     PF_HASH = 8                  # bulk loops: rows ahead where a row's hash slot is fetched,
     PF_NODE = 4                  #   where its destination node is (the slot now cached),
@@ -2533,19 +2534,19 @@ cdef class Core:
 
     cdef void f6_lpm_batch(self, int vi, const uint64_t[:] hi, const uint64_t[:] lo,
                            uint32_t[::1] out) noexcept nogil:
-        """IPv6 longest match of many addresses from the index; LANES lookups
+        """IPv6 longest match of many addresses from the index; F6_LANES lookups
         advance together, each prefetching the entry it reads next."""
         cdef Py_ssize_t n = out.shape[0], next_q = 0, q
-        cdef Py_ssize_t qi[LANES]
-        cdef const uint32_t* at[LANES]
-        cdef uint64_t h[LANES]
-        cdef uint64_t l[LANES]
-        cdef int dep[LANES]
+        cdef Py_ssize_t qi[F6_LANES]
+        cdef const uint32_t* at[F6_LANES]
+        cdef uint64_t h[F6_LANES]
+        cdef uint64_t l[F6_LANES]
+        cdef int dep[F6_LANES]
         cdef int g, active = 0
         cdef uint32_t e
         cdef const uint32_t* top = self.f6top[vi]
         cdef const uint32_t* blocks = self.f6blk[vi]
-        for g in range(LANES):
+        for g in range(F6_LANES):
             qi[g] = -1
             if next_q < n:
                 qi[g] = next_q
@@ -2557,7 +2558,7 @@ cdef class Core:
                 next_q += 1
                 active += 1
         while active:
-            for g in range(LANES):
+            for g in range(F6_LANES):
                 q = qi[g]
                 if q < 0:
                     continue
