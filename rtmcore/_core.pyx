@@ -372,6 +372,7 @@ cdef enum:
     LANES = 16                   # walks advanced together by lpm_batch
     F6_LANES = 32                # lookups advanced together by f6_lpm_batch
     PF_FAR = 24                  # rows ahead for single-level prefetches (lookups)
+    PF_LINK = 8                  # trie_flush: nodes ahead whose lines are fetched
     PF_HASH = 8                  # bulk loops: rows ahead where a row's hash slot is fetched,
     PF_NODE = 4                  #   where its destination node is (the slot now cached),
     PF_ROUTE = 2                 #   and where its first route and best routes are
@@ -481,6 +482,41 @@ cdef struct SortKey:
     uint64_t lo
     uint32_t plen
     uint32_t node
+
+
+cdef struct RadixKey:
+    uint64_t key
+    uint64_t node
+
+
+cdef RadixKey* _radix_sort(RadixKey* a, RadixKey* tmp, size_t n, int key_bits) noexcept nogil:
+    """Sort ``a`` by ``key`` (the low ``key_bits`` bits), stable, 11 bits a
+    pass; returns the sorted array (``a`` or ``tmp``).  A pass whose digit is
+    the same in every row is skipped (a table in prefix order costs one
+    counting read per pass)."""
+    cdef size_t cnt[2048]
+    cdef size_t i, pos, c
+    cdef int shift
+    cdef RadixKey* t
+    for shift in range(0, key_bits, 11):
+        memset(cnt, 0, sizeof(cnt))
+        for i in range(n):
+            cnt[(a[i].key >> shift) & 2047] += 1
+        if n == 0 or cnt[(a[0].key >> shift) & 2047] == n:
+            continue
+        pos = 0
+        for i in range(2048):
+            c = cnt[i]
+            cnt[i] = pos
+            pos += c
+        for i in range(n):
+            c = (a[i].key >> shift) & 2047
+            tmp[cnt[c]] = a[i]
+            cnt[c] += 1
+        t = a
+        a = tmp
+        tmp = t
+    return a
 
 
 cdef int _cmp_keys(const void* a, const void* b) noexcept nogil:
@@ -1536,11 +1572,15 @@ cdef class Core:
 
         Keys are copied to a flat array first (the pending list is in
         allocation order, so this reads nodes sequentially) and sorted there,
-        so that the sort never chases node indices at random."""
+        so that the sort never chases node indices at random; the link loop
+        fetches the nodes a few places ahead, as prefix order visits them at
+        random."""
         cdef size_t i, k = 0, n = self.pend_n[v6]
         cdef uint32_t x, finger = 0
         cdef uint32_t* p = self.pend[v6]
         cdef SortKey* keys
+        cdef RadixKey* rk
+        cdef RadixKey* sorted_
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
             if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
@@ -1548,27 +1588,51 @@ cdef class Core:
                 self.nodes[x].flags |= NF_LINKED                  # by the other family)
                 p[k] = x
                 k += 1
-        keys = <SortKey*>rtm_malloc(k * sizeof(SortKey) + 1)
-        if keys == NULL:
+        if v6:
+            keys = <SortKey*>rtm_malloc(k * sizeof(SortKey) + 1)
+            if keys == NULL:
+                self.flush_unflag(p, k)
             for i in range(k):
-                self.nodes[p[i]].flags &= ~NF_LINKED
-            with gil:
-                raise MemoryError("trie: linking pending destinations")
-        for i in range(k):
-            x = p[i]
-            self.nodes[x].flags &= ~NF_LINKED
-            keys[i].hi = self.nodes[x].hi
-            keys[i].lo = self.nodes[x].lo
-            keys[i].plen = self.nodes[x].plen
-            keys[i].node = x
-        qsort(keys, k, sizeof(SortKey), _cmp_keys)
+                x = p[i]
+                self.nodes[x].flags &= ~NF_LINKED
+                keys[i].hi = self.nodes[x].hi
+                keys[i].lo = self.nodes[x].lo
+                keys[i].plen = self.nodes[x].plen
+                keys[i].node = x
+            qsort(keys, k, sizeof(SortKey), _cmp_keys)
+            for i in range(k):
+                p[i] = keys[i].node
+            rtm_free(keys)
+        else:
+            # IPv4: (address, length) fits 40 bits, so a radix sort orders them
+            rk = <RadixKey*>rtm_malloc(2 * k * sizeof(RadixKey) + 1)
+            if rk == NULL:
+                self.flush_unflag(p, k)
+            for i in range(k):
+                x = p[i]
+                self.nodes[x].flags &= ~NF_LINKED
+                rk[i].key = ((self.nodes[x].hi >> 24) & ~(<uint64_t>0xFF)) | self.nodes[x].plen
+                rk[i].node = x
+            sorted_ = _radix_sort(rk, rk + k, k, 40)
+            for i in range(k):
+                p[i] = <uint32_t>sorted_[i].node
+            rtm_free(rk)
         for i in range(k):              # (on MemoryError the linked ones are flagged, and a
-            x = keys[i].node            # later flush links the rest)
+            x = p[i]                    # later flush links the rest)
+            if i + PF_LINK < k:         # nodes were made in insertion order, not prefix order
+                self.prefetch_node(p[i + PF_LINK])
             self.trie_link(x, finger)
             finger = x
-        rtm_free(keys)
         self.pend_n[v6] = 0
         return 0
+
+    cdef int flush_unflag(self, uint32_t* p, size_t k) except -1 nogil:
+        """trie_flush out of memory: the pending nodes are unflagged again."""
+        cdef size_t i
+        for i in range(k):
+            self.nodes[p[i]].flags &= ~NF_LINKED
+        with gil:
+            raise MemoryError("trie: linking pending destinations")
 
     cdef int pend_add(self, int v6, uint32_t x) except -1 nogil:
         cdef size_t cap
