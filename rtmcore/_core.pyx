@@ -490,29 +490,39 @@ cdef struct RadixKey:
 
 
 cdef RadixKey* _radix_sort(RadixKey* a, RadixKey* tmp, size_t n, int key_bits) noexcept nogil:
-    """Sort ``a`` by ``key`` (the low ``key_bits`` bits), stable, 11 bits a
-    pass; returns the sorted array (``a`` or ``tmp``).  A pass whose digit is
-    the same in every row is skipped (a table in prefix order costs one
-    counting read per pass)."""
-    cdef size_t cnt[2048]
+    """Sort ``a`` by ``key`` (the low ``key_bits`` bits, at most 40), stable,
+    10 bits a pass; returns the sorted array (``a`` or ``tmp``).  Rows already
+    in order are left as they are; a pass whose digit is the same in every row
+    is skipped.  One read counts the digits of every pass."""
+    cdef size_t cnt[4][1024]
     cdef size_t i, pos, c
-    cdef int shift
+    cdef int d, passes = (key_bits + 9) // 10
+    cdef uint64_t k
+    cdef bint in_order = 1
     cdef RadixKey* t
-    for shift in range(0, key_bits, 11):
-        memset(cnt, 0, sizeof(cnt))
-        for i in range(n):
-            cnt[(a[i].key >> shift) & 2047] += 1
-        if n == 0 or cnt[(a[0].key >> shift) & 2047] == n:
+    if n < 2:
+        return a
+    memset(cnt, 0, sizeof(cnt))
+    for i in range(n):
+        k = a[i].key
+        if i and k < a[i - 1].key:
+            in_order = 0
+        for d in range(passes):
+            cnt[d][(k >> (10 * d)) & 1023] += 1
+    if in_order:
+        return a
+    for d in range(passes):
+        if cnt[d][(a[0].key >> (10 * d)) & 1023] == n:
             continue
         pos = 0
-        for i in range(2048):
-            c = cnt[i]
-            cnt[i] = pos
+        for i in range(1024):
+            c = cnt[d][i]
+            cnt[d][i] = pos
             pos += c
         for i in range(n):
-            c = (a[i].key >> shift) & 2047
-            tmp[cnt[c]] = a[i]
-            cnt[c] += 1
+            c = (a[i].key >> (10 * d)) & 1023
+            tmp[cnt[d][c]] = a[i]
+            cnt[d][c] += 1
         t = a
         a = tmp
         tmp = t
@@ -1604,16 +1614,16 @@ cdef class Core:
                 p[i] = keys[i].node
             rtm_free(keys)
         else:
-            # IPv4: (address, length) fits 40 bits, so a radix sort orders them
+            # IPv4: (address, length) fits 38 bits, so a radix sort orders them
             rk = <RadixKey*>rtm_malloc(2 * k * sizeof(RadixKey) + 1)
             if rk == NULL:
                 self.flush_unflag(p, k)
             for i in range(k):
                 x = p[i]
                 self.nodes[x].flags &= ~NF_LINKED
-                rk[i].key = ((self.nodes[x].hi >> 24) & ~(<uint64_t>0xFF)) | self.nodes[x].plen
+                rk[i].key = ((self.nodes[x].hi >> 26) & ~(<uint64_t>0x3F)) | self.nodes[x].plen
                 rk[i].node = x
-            sorted_ = _radix_sort(rk, rk + k, k, 40)
+            sorted_ = _radix_sort(rk, rk + k, k, 38)
             for i in range(k):
                 p[i] = <uint32_t>sorted_[i].node
             rtm_free(rk)
