@@ -38,6 +38,7 @@ def test_add(benchmark, rounds, bh, data, order, impl):
             add = ent.add_route_to_dest
             for k in (strs if impl == "per call str" else keys):
                 add(k, neighbour=nh, next_hops=nh, metric=1)
+        bench.timed_first_query(ent, fd.family)     # links the trie: ready for queries
     ld, _ = rounds.run(lambda: bench.new_manager(fd), target, ops=fd.n, impl=f"rtmcore {impl}")
     assert ld.rtm.counts(fd.family) == (fd.n, fd.n)
     assert ld.ent.search_exact(keys[len(keys) // 2]) is not None
