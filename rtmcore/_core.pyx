@@ -529,6 +529,54 @@ cdef RadixKey* _radix_sort(RadixKey* a, RadixKey* tmp, size_t n, int key_bits) n
     return a
 
 
+cdef inline uint32_t _digit6(const SortKey* r, int d) noexcept nogil:
+    """Digit ``d`` of an IPv6 sort key, least significant first: the length,
+    then the low and the high half of the prefix, 10 bits at a time."""
+    if d == 0:
+        return r.plen
+    if d <= 7:
+        return <uint32_t>(r.lo >> (10 * (d - 1))) & 1023
+    return <uint32_t>(r.hi >> (10 * (d - 8))) & 1023
+
+
+cdef SortKey* _radix_sort6(SortKey* a, SortKey* tmp, size_t n) noexcept nogil:
+    """Sort IPv6 keys in prefix order (as _cmp_keys), stable, 15 passes of
+    at most 10 bits; like _radix_sort, one read counts every digit, rows
+    already in order stay, and passes with one digit value are skipped (the
+    low half of most IPv6 prefixes is zero).  Returns ``a`` or ``tmp``."""
+    cdef size_t* cnt = <size_t*>rtm_calloc(15 * 1024, sizeof(size_t))
+    cdef size_t i, pos, c
+    cdef int d
+    cdef bint in_order = 1
+    cdef SortKey* t
+    if cnt == NULL:
+        qsort(a, n, sizeof(SortKey), _cmp_keys)
+        return a
+    for i in range(n):
+        if i and in_order and _cmp_keys(&a[i - 1], &a[i]) > 0:
+            in_order = 0
+        for d in range(15):
+            cnt[d * 1024 + _digit6(&a[i], d)] += 1
+    if not in_order:
+        for d in range(15):
+            if cnt[d * 1024 + _digit6(&a[0], d)] == n:
+                continue
+            pos = 0
+            for i in range(1024):
+                c = cnt[d * 1024 + i]
+                cnt[d * 1024 + i] = pos
+                pos += c
+            for i in range(n):
+                c = _digit6(&a[i], d)
+                tmp[cnt[d * 1024 + c]] = a[i]
+                cnt[d * 1024 + c] += 1
+            t = a
+            a = tmp
+            tmp = t
+    rtm_free(cnt)
+    return a
+
+
 cdef int _cmp_keys(const void* a, const void* b) noexcept nogil:
     """Prefix order (address, then length): trie pre-order."""
     cdef SortKey* x = <SortKey*>a
@@ -1591,6 +1639,7 @@ cdef class Core:
         cdef SortKey* keys
         cdef RadixKey* rk
         cdef RadixKey* sorted_
+        cdef SortKey* sorted6
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
             if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
@@ -1599,7 +1648,7 @@ cdef class Core:
                 p[k] = x
                 k += 1
         if v6:
-            keys = <SortKey*>rtm_malloc(k * sizeof(SortKey) + 1)
+            keys = <SortKey*>rtm_malloc(2 * k * sizeof(SortKey) + 1)
             if keys == NULL:
                 self.flush_unflag(p, k)
             for i in range(k):
@@ -1609,9 +1658,9 @@ cdef class Core:
                 keys[i].lo = self.nodes[x].lo
                 keys[i].plen = self.nodes[x].plen
                 keys[i].node = x
-            qsort(keys, k, sizeof(SortKey), _cmp_keys)
+            sorted6 = _radix_sort6(keys, keys + k, k)
             for i in range(k):
-                p[i] = keys[i].node
+                p[i] = sorted6[i].node
             rtm_free(keys)
         else:
             # IPv4: (address, length) fits 38 bits, so a radix sort orders them
@@ -1627,6 +1676,11 @@ cdef class Core:
             for i in range(k):
                 p[i] = <uint32_t>sorted_[i].node
             rtm_free(rk)
+        if RTM_DEBUG:
+            for i in range(1, k):
+                if self.key_cmp(p[i - 1], p[i]) > 0:
+                    with gil:
+                        raise AssertionError("trie_flush: keys out of prefix order")
         for i in range(k):              # (on MemoryError the linked ones are flagged, and a
             x = p[i]                    # later flush links the rest)
             if i + PF_LINK < k:         # nodes were made in insertion order, not prefix order
@@ -1635,6 +1689,17 @@ cdef class Core:
             finger = x
         self.pend_n[v6] = 0
         return 0
+
+    cdef int key_cmp(self, uint32_t x, uint32_t y) noexcept nogil:
+        """Prefix order of nodes x and y (as _cmp_keys)."""
+        cdef SortKey a, b
+        a.hi = self.nodes[x].hi
+        a.lo = self.nodes[x].lo
+        a.plen = self.nodes[x].plen
+        b.hi = self.nodes[y].hi
+        b.lo = self.nodes[y].lo
+        b.plen = self.nodes[y].plen
+        return _cmp_keys(&a, &b)
 
     cdef int flush_unflag(self, uint32_t* p, size_t k) except -1 nogil:
         """trie_flush out of memory: the pending nodes are unflagged again."""
