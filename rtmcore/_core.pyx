@@ -484,6 +484,48 @@ cdef struct SortKey:
     uint32_t node
 
 
+# ---------------------------------------------------------------------------
+# Lookup-index blocks (shared by the IPv4 and IPv6 indexes): an entry is 0, a
+# destination node, or FWD_EXT | b where block b (256 entries) splits its range
+# ---------------------------------------------------------------------------
+cdef uint32_t index_block(uint32_t** blocks, uint32_t* used, uint32_t* cap,
+                          uint32_t fill) noexcept nogil:
+    """A new block of 256 entries, all ``fill``, at the end of ``blocks[0]``
+    (grown by doubling); its number, or 0xFFFFFFFFU when out of memory."""
+    cdef uint32_t b, j
+    cdef uint32_t* p
+    if used[0] >= cap[0]:
+        p = <uint32_t*>rtm_realloc(blocks[0], <size_t>cap[0] * 2 * 256 * sizeof(uint32_t))
+        if p == NULL:
+            return 0xFFFFFFFFU
+        blocks[0] = p
+        cap[0] *= 2
+    b = used[0]
+    used[0] += 1
+    p = &blocks[0][<size_t>b * 256]
+    for j in range(256):
+        p[j] = fill
+    return b
+
+
+cdef void index_set(const Node* nodes, uint32_t* blocks, uint32_t* tab, uint32_t count,
+                    uint32_t d, int plen, uint32_t repl, bint added) noexcept nogil:
+    """Destination d (of length plen) entered (added) the ``count`` entries
+    from ``tab``, and the blocks below them, where no longer destination is;
+    or it left them and ``repl`` (the destination covering it) takes its place."""
+    cdef uint32_t i, e
+    for i in range(count):
+        e = tab[i]
+        if e & FWD_EXT:
+            index_set(nodes, blocks, &blocks[<size_t>(e & ~FWD_EXT) * 256], 256,
+                      d, plen, repl, added)
+        elif added:
+            if e == 0 or nodes[e].plen <= plen:
+                tab[i] = d
+        elif e == d:
+            tab[i] = repl
+
+
 cdef struct RadixKey:
     uint64_t key
     uint64_t node
@@ -2379,53 +2421,15 @@ cdef class Core:
     # view (its first / last route in that view) rewrites its range.  Routes
     # changing inside a destination do not touch it (entries name nodes, and
     # the best route is read from the node at lookup time).
-    cdef int fwd_set_range(self, int vi, uint32_t start, uint32_t count, int depth,
-                           uint32_t d, int plen, uint32_t repl, bint added) noexcept nogil:
-        cdef uint32_t* tab
-        cdef uint32_t i, e, j
-        cdef uint32_t* blk
-        if depth == 24:
-            tab = self.fwd24[vi]
-        else:
-            tab = &self.fwd8[vi][<size_t>start]   # start is block*256 + offset here
-            start = 0
-        for i in range(start, start + count):
-            e = tab[i]
-            if depth == 24 and (e & FWD_EXT):
-                blk = &self.fwd8[vi][<size_t>(e & ~FWD_EXT) * 256]
-                for j in range(256):
-                    if added:
-                        if blk[j] == 0 or self.nodes[blk[j]].plen <= plen:
-                            blk[j] = d
-                    elif blk[j] == d:
-                        blk[j] = repl
-            elif added:
-                if e == 0 or self.nodes[e].plen <= plen:
-                    tab[i] = d
-            elif e == d:
-                tab[i] = repl
-        return 0
-
     cdef uint32_t fwd_block(self, int vi, uint32_t idx) noexcept nogil:
         """Split /24 ``idx`` into a block (if not yet); return the block number
         or 0xFFFFFFFFU when out of memory."""
-        cdef uint32_t e = self.fwd24[vi][idx], b, j
-        cdef uint32_t* p
+        cdef uint32_t e = self.fwd24[vi][idx], b
         if e & FWD_EXT:
             return e & ~FWD_EXT
-        if self.fwd8_used[vi] >= self.fwd8_cap[vi]:
-            p = <uint32_t*>rtm_realloc(self.fwd8[vi],
-                                       <size_t>self.fwd8_cap[vi] * 2 * 256 * sizeof(uint32_t))
-            if p == NULL:
-                return 0xFFFFFFFFU
-            self.fwd8[vi] = p
-            self.fwd8_cap[vi] *= 2
-        b = self.fwd8_used[vi]
-        self.fwd8_used[vi] += 1
-        p = &self.fwd8[vi][<size_t>b * 256]
-        for j in range(256):
-            p[j] = e
-        self.fwd24[vi][idx] = FWD_EXT | b
+        b = index_block(&self.fwd8[vi], &self.fwd8_used[vi], &self.fwd8_cap[vi], e)
+        if b != 0xFFFFFFFFU:
+            self.fwd24[vi][idx] = FWD_EXT | b
         return b
 
     cdef uint32_t fwd_repl(self, uint32_t d, int vi) except? 0xFFFFFFFFU nogil:
@@ -2457,13 +2461,15 @@ cdef class Core:
         if not added:
             repl = self.fwd_repl(d, vi)
         if plen <= 24:
-            self.fwd_set_range(vi, a >> 8, 1u << (24 - plen), 24, d, plen, repl, added)
+            index_set(self.nodes, self.fwd8[vi], &self.fwd24[vi][a >> 8], 1u << (24 - plen),
+                      d, plen, repl, added)
         else:
             b = self.fwd_block(vi, a >> 8)
             if b == 0xFFFFFFFFU:
                 self.fwd_on[vi] = 0          # out of memory: drop the index, lookups walk the trie
                 return 0
-            self.fwd_set_range(vi, b * 256 + (a & 0xFF), 1u << (32 - plen), 8, d, plen, repl, added)
+            index_set(self.nodes, self.fwd8[vi], &self.fwd8[vi][<size_t>b * 256 + (a & 0xFF)],
+                      1u << (32 - plen), d, plen, repl, added)
         return 0
 
     cdef uint32_t fwd_lpm(self, int v6, uint64_t hi, uint64_t lo, uint32_t vm) noexcept nogil:
@@ -2560,41 +2566,15 @@ cdef class Core:
     cdef uint32_t f6_split(self, int vi, uint32_t blk, uint32_t idx) noexcept nogil:
         """The block under entry idx of block blk (0xFFFFFFFF: the top table),
         made if there is none yet; 0xFFFFFFFF when the index must give up."""
-        cdef uint32_t e = self.f6_entry(vi, blk, idx)[0], b, j
-        cdef uint32_t* p
+        cdef uint32_t e = self.f6_entry(vi, blk, idx)[0], b
         if e & FWD_EXT:
             return e & ~FWD_EXT
         if self.f6_used[vi] >= F6_BLOCKS_SLACK + F6_BLOCKS_PER_DEST * self.n_dests[1]:
             return 0xFFFFFFFFU
-        if self.f6_used[vi] >= self.f6_cap[vi]:
-            p = <uint32_t*>rtm_realloc(self.f6blk[vi], <size_t>self.f6_cap[vi] * 2 * 256 * 4)
-            if p == NULL:
-                return 0xFFFFFFFFU
-            self.f6blk[vi] = p
-            self.f6_cap[vi] *= 2
-        b = self.f6_used[vi]
-        self.f6_used[vi] += 1
-        p = &self.f6blk[vi][<size_t>b * 256]
-        for j in range(256):
-            p[j] = e
-        self.f6_entry(vi, blk, idx)[0] = FWD_EXT | b
+        b = index_block(&self.f6blk[vi], &self.f6_used[vi], &self.f6_cap[vi], e)
+        if b != 0xFFFFFFFFU:
+            self.f6_entry(vi, blk, idx)[0] = FWD_EXT | b      # (the block array may have moved)
         return b
-
-    cdef void f6_set(self, int vi, uint32_t* tab, uint32_t count, uint32_t d, int plen,
-                     uint32_t repl, bint added) noexcept nogil:
-        """Enter d (added) into, or replace it by repl in, ``count`` entries
-        from ``tab`` and every block below them."""
-        cdef uint32_t i, e
-        for i in range(count):
-            e = tab[i]
-            if e & FWD_EXT:
-                self.f6_set(vi, &self.f6blk[vi][<size_t>(e & ~FWD_EXT) * 256], 256,
-                            d, plen, repl, added)
-            elif added:
-                if e == 0 or self.nodes[e].plen <= plen:
-                    tab[i] = d
-            elif e == d:
-                tab[i] = repl
 
     cdef int f6_update(self, uint32_t d, int vi, bint added) except -1 nogil:
         """IPv6 destination d entered (added) or left view index vi."""
@@ -2604,8 +2584,8 @@ cdef class Core:
         if not added:
             repl = self.fwd_repl(d, vi)
         if plen <= 16:
-            self.f6_set(vi, &self.f6top[vi][idx & ~((1u << (16 - plen)) - 1)],
-                        1u << (16 - plen), d, plen, repl, added)
+            index_set(self.nodes, self.f6blk[vi], &self.f6top[vi][idx & ~((1u << (16 - plen)) - 1)],
+                      1u << (16 - plen), d, plen, repl, added)
             return 0
         while True:
             blk = self.f6_split(vi, blk, idx)
@@ -2615,8 +2595,9 @@ cdef class Core:
                 return 0
             idx = f6_bits(hi, lo, depth)
             if plen <= depth + 8:
-                self.f6_set(vi, &self.f6blk[vi][<size_t>blk * 256 + (idx & ~((1u << (depth + 8 - plen)) - 1))],
-                            1u << (depth + 8 - plen), d, plen, repl, added)
+                index_set(self.nodes, self.f6blk[vi],
+                          &self.f6blk[vi][<size_t>blk * 256 + (idx & ~((1u << (depth + 8 - plen)) - 1))],
+                          1u << (depth + 8 - plen), d, plen, repl, added)
                 return 0
             depth += 8
 
@@ -2681,25 +2662,17 @@ cdef class Core:
         cdef uint64_t h[F6_LANES]
         cdef uint64_t l[F6_LANES]
         cdef int dep[F6_LANES]
-        cdef int g, active = 0
-        cdef uint32_t e
+        cdef int g, active = F6_LANES
+        cdef uint32_t e, none = 0
         cdef const uint32_t* top = self.f6top[vi]
         cdef const uint32_t* blocks = self.f6blk[vi]
         for g in range(F6_LANES):
-            qi[g] = -1
-            if next_q < n:
-                qi[g] = next_q
-                h[g] = hi[next_q]
-                l[g] = lo[next_q]
-                at[g] = &top[h[g] >> 48]
-                dep[g] = 16
-                rtm_prefetch(at[g])
-                next_q += 1
-                active += 1
+            qi[g] = -1                            # idle: its first turn takes an address
+            at[g] = &none
         while active:
             for g in range(F6_LANES):
                 q = qi[g]
-                if q < 0:
+                if q == -2:                       # no addresses left for this lane
                     continue
                 e = at[g][0]
                 if e & FWD_EXT:
@@ -2707,7 +2680,8 @@ cdef class Core:
                     dep[g] += 8
                     rtm_prefetch(at[g])
                     continue
-                out[q] = e                        # found: start the next address
+                if q >= 0:
+                    out[q] = e                    # found: start the next address
                 if next_q < n:
                     qi[g] = next_q
                     h[g] = hi[next_q]
@@ -2717,7 +2691,7 @@ cdef class Core:
                     rtm_prefetch(at[g])
                     next_q += 1
                 else:
-                    qi[g] = -1
+                    qi[g] = -2
                     active -= 1
 
     def lookup_index_bytes(self):
