@@ -66,6 +66,7 @@ from test_stateful import (
     PROTOS,
     U,
     V4Machine,
+    V6Machine,
     cost,
     ent_st,
     flags_st,
@@ -114,7 +115,7 @@ class CallbackFailure(Exception):
 
 
 class RtmMachine(V4Machine):
-    """IPv4, both views, a virtual clock; see the module docstring."""
+    """IPv4 (RtmMachine6: IPv6), both views, a virtual clock; see the module docstring."""
 
     # -- set-up -------------------------------------------------------------------
     def make_tables(self):
@@ -165,13 +166,15 @@ class RtmMachine(V4Machine):
         self.dead_enums: list = []
         self.ctx = 0
         self.observers: list = []          # the ALL / BEST / FORWARDING registrations of start
-        # an IPv6 entity with a registration: it hears nothing of the IPv4
-        # table, and its registration counts towards the manager's limit
-        self.ent6 = self.rtm.register_entity(R.PROTO_IP_BGP, 0, R.AF_INET6,
-                                             event_callback=self._callback(9))
-        self.reg6 = self.ent6.register_for_change_notification(ALL, CT_ALL, "v6")
-        self.model.register_notify(M.MEntity(99, R.PROTO_IP_BGP, 0), ALL, CT_ALL, "v6",
-                                   family=6)
+        # an entity of the other family with a registration: it hears nothing
+        # of this table, and its registration counts towards the manager's limit
+        other = 6 if self.FAMILY == 4 else 4
+        self.ent_other = self.rtm.register_entity(
+            R.PROTO_IP_BGP, 0, R.AF_INET6 if other == 6 else R.AF_INET,
+            event_callback=self._callback(9))
+        self.reg_other = self.ent_other.register_for_change_notification(ALL, CT_ALL, "other")
+        self.model.register_notify(M.MEntity(99, R.PROTO_IP_BGP, 0), ALL, CT_ALL, "other",
+                                   family=other)
 
     # -- helpers --------------------------------------------------------------------
     def real_first(self, real_call, model_call, what: str):
@@ -276,7 +279,7 @@ class RtmMachine(V4Machine):
         empty to non-empty, with its context (U18)."""
         exp = sorted((self.reg_handle[id(g)], g.owner.index, repr(g.context))
                      for g in self.model.take_signals()
-                     if g.family == 4 and g.owner.index < 2)
+                     if g.family == self.FAMILY and g.owner.index < 2)
         got = sorted((h, i, repr(ctx)) for i, h, ctx in self.notified)
         self.notified = []
         assert got == exp, f"change-notification callbacks {got}, model {exp}"
@@ -285,8 +288,8 @@ class RtmMachine(V4Machine):
         """Each registration: pending count, the change status and mark of every
         destination seen that still exists."""
         core = self.rtm.core
-        assert core.notify_pending(core.notify_check(self.reg6, self.ent6.slot)) == 0, \
-            "the IPv6 registration heard of an IPv4 change"
+        assert core.notify_pending(core.notify_check(self.reg_other, self.ent_other.slot)) == 0, \
+            "the other family's registration heard of a change in this table"
         live = [(h, md) for h, md in self.dests.h2m.items() if not md.freed]
         for h, g, e in self.regs:
             real_e = self.ents[e][0]
@@ -851,8 +854,11 @@ class RtmMachine(V4Machine):
         what = f"{me!r} drain_changes({g!r}, view={view})"
 
         def prefixes(cols):
-            return [ipaddress.ip_network((int(a), int(n))) for a, n in zip(cols.prefix,
-                                                                            cols.length)]
+            pfx = cols.prefix                 # IPv6: (N, 2) uint64, high word first
+            keys = ([int(a) for a in pfx] if pfx.ndim == 1 else
+                    [(int(a) << 64) | int(b) for a, b in pfx])
+            cls = ipaddress.IPv4Network if self.FAMILY == 4 else ipaddress.IPv6Network
+            return [cls((a, int(n))) for a, n in zip(keys, cols.length)]
         res = self.real_first(lambda: real_e.drain_changes(h, view),
                               lambda got: self.model.drain_changes(
                                   me, g, view, self.hint(prefixes(got)) if got else None), what)
@@ -1278,6 +1284,22 @@ class RtmMachine(V4Machine):
 
 TestRtm = RtmMachine.TestCase
 TestRtm.settings = settings(settings(), report_multiple_bugs=False)
+
+
+class RtmMachine6(RtmMachine):
+    """The same on an IPv6 table: hold-down, aging and lists where the IPv6
+    lookup index serves the batch lookups."""
+
+    FAMILY = V6Machine.FAMILY
+    FLOOD = V6Machine.FLOOD
+    PREFIXES = V6Machine.PREFIXES
+    PROBES = V6Machine.PROBES
+    BAD = V6Machine.BAD
+    NH_ADDRS = V6Machine.NH_ADDRS
+
+
+TestRtmIPv6 = RtmMachine6.TestCase
+TestRtmIPv6.settings = settings(settings(), report_multiple_bugs=False)
 
 
 # ---------------------------------------------------------------------------
