@@ -534,96 +534,80 @@ cdef void index_set(const Node* nodes, uint32_t* blocks, uint32_t* tab, uint32_t
             tab[i] = repl
 
 
+cdef inline uint32_t fwd4_entry(const uint32_t* t24, const uint32_t* t8, uint32_t a) noexcept nogil:
+    """The DIR-24-8 entry of IPv4 address ``a``: its /24, or the address in
+    the block that splits it."""
+    cdef uint32_t e = t24[a >> 8]
+    if e & FWD_EXT:
+        e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+    return e
+
+
 cdef struct RadixKey:
-    uint64_t key
+    uint64_t key              # IPv4 sort key: address << 6 | length (38 bits)
     uint64_t node
 
+ctypedef fused SortRow:       # the rows _radix_sort orders: IPv4 rows are 16 bytes
+    RadixKey
+    SortKey
 
-cdef RadixKey* _radix_sort(RadixKey* a, RadixKey* tmp, size_t n, int key_bits) noexcept nogil:
-    """Sort ``a`` by ``key`` (the low ``key_bits`` bits, at most 40), stable,
-    10 bits a pass; returns the sorted array (``a`` or ``tmp``).  Rows already
-    in order are left as they are; a pass whose digit is the same in every row
-    is skipped.  One read counts the digits of every pass."""
-    cdef size_t cnt[4][1024]
-    cdef size_t i, pos, c
-    cdef int d, passes = (key_bits + 9) // 10
-    cdef uint64_t k
+
+cdef inline uint32_t _digit(const SortRow* r, int d) noexcept nogil:
+    """Digit ``d`` (10 bits, least significant first) of a prefix-order sort
+    key.  IPv4: 4 digits of the key.  IPv6: the length, then the low and the
+    high half of the prefix, in 15 digits."""
+    if SortRow is RadixKey:
+        return <uint32_t>(r.key >> (10 * d)) & 1023
+    else:
+        if d == 0:
+            return r.plen
+        if d <= 7:
+            return <uint32_t>(r.lo >> (10 * (d - 1))) & 1023
+        return <uint32_t>(r.hi >> (10 * (d - 8))) & 1023
+
+
+cdef inline bint _row_after(const SortRow* a, const SortRow* b) noexcept nogil:
+    """Row a sorts after row b (prefix order)."""
+    if SortRow is RadixKey:
+        return a.key > b.key
+    else:
+        return _cmp_keys(a, b) > 0
+
+
+cdef SortRow* _radix_sort(SortRow* a, SortRow* tmp, size_t n) noexcept nogil:
+    """Sort rows in prefix order (as _cmp_keys), stable; returns ``a`` or
+    ``tmp``.  One read counts every digit and finds rows already in order,
+    which stay as they are; a pass whose digit is the same in every row is
+    skipped (the low half of most IPv6 prefixes is zero).  ``n`` < 2**32."""
+    cdef uint32_t cnt[15 * 1024]
+    cdef uint32_t pos, c
+    cdef size_t i
+    cdef int d, nd = 4 if SortRow is RadixKey else 15
     cdef bint in_order = 1
-    cdef RadixKey* t
-    if n < 2:
-        return a
-    memset(cnt, 0, sizeof(cnt))
+    cdef SortRow* t
+    memset(cnt, 0, <size_t>nd * 1024 * sizeof(uint32_t))
     for i in range(n):
-        k = a[i].key
-        if i and k < a[i - 1].key:
+        if i and in_order and _row_after(&a[i - 1], &a[i]):
             in_order = 0
-        for d in range(passes):
-            cnt[d][(k >> (10 * d)) & 1023] += 1
+        for d in range(nd):
+            cnt[d * 1024 + _digit(&a[i], d)] += 1
     if in_order:
         return a
-    for d in range(passes):
-        if cnt[d][(a[0].key >> (10 * d)) & 1023] == n:
+    for d in range(nd):
+        if cnt[d * 1024 + _digit(&a[0], d)] == n:
             continue
         pos = 0
         for i in range(1024):
-            c = cnt[d][i]
-            cnt[d][i] = pos
+            c = cnt[d * 1024 + i]
+            cnt[d * 1024 + i] = pos
             pos += c
         for i in range(n):
-            c = (a[i].key >> (10 * d)) & 1023
-            tmp[cnt[d][c]] = a[i]
-            cnt[d][c] += 1
+            c = _digit(&a[i], d)
+            tmp[cnt[d * 1024 + c]] = a[i]
+            cnt[d * 1024 + c] += 1
         t = a
         a = tmp
         tmp = t
-    return a
-
-
-cdef inline uint32_t _digit6(const SortKey* r, int d) noexcept nogil:
-    """Digit ``d`` of an IPv6 sort key, least significant first: the length,
-    then the low and the high half of the prefix, 10 bits at a time."""
-    if d == 0:
-        return r.plen
-    if d <= 7:
-        return <uint32_t>(r.lo >> (10 * (d - 1))) & 1023
-    return <uint32_t>(r.hi >> (10 * (d - 8))) & 1023
-
-
-cdef SortKey* _radix_sort6(SortKey* a, SortKey* tmp, size_t n) noexcept nogil:
-    """Sort IPv6 keys in prefix order (as _cmp_keys), stable, 15 passes of
-    at most 10 bits; like _radix_sort, one read counts every digit, rows
-    already in order stay, and passes with one digit value are skipped (the
-    low half of most IPv6 prefixes is zero).  Returns ``a`` or ``tmp``."""
-    cdef size_t* cnt = <size_t*>rtm_calloc(15 * 1024, sizeof(size_t))
-    cdef size_t i, pos, c
-    cdef int d
-    cdef bint in_order = 1
-    cdef SortKey* t
-    if cnt == NULL:
-        qsort(a, n, sizeof(SortKey), _cmp_keys)
-        return a
-    for i in range(n):
-        if i and in_order and _cmp_keys(&a[i - 1], &a[i]) > 0:
-            in_order = 0
-        for d in range(15):
-            cnt[d * 1024 + _digit6(&a[i], d)] += 1
-    if not in_order:
-        for d in range(15):
-            if cnt[d * 1024 + _digit6(&a[0], d)] == n:
-                continue
-            pos = 0
-            for i in range(1024):
-                c = cnt[d * 1024 + i]
-                cnt[d * 1024 + i] = pos
-                pos += c
-            for i in range(n):
-                c = _digit6(&a[i], d)
-                tmp[cnt[d * 1024 + c]] = a[i]
-                cnt[d * 1024 + c] += 1
-            t = a
-            a = tmp
-            tmp = t
-    rtm_free(cnt)
     return a
 
 
@@ -1686,9 +1670,9 @@ cdef class Core:
         cdef uint32_t x, finger = 0
         cdef uint32_t* p = self.pend[v6]
         cdef SortKey* keys
-        cdef RadixKey* rk
-        cdef RadixKey* sorted_
         cdef SortKey* sorted6
+        cdef RadixKey* rk
+        cdef RadixKey* sorted4
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
             if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
@@ -1707,23 +1691,22 @@ cdef class Core:
                 keys[i].lo = self.nodes[x].lo
                 keys[i].plen = self.nodes[x].plen
                 keys[i].node = x
-            sorted6 = _radix_sort6(keys, keys + k, k)
+            sorted6 = _radix_sort(keys, keys + k, k)
             for i in range(k):
                 p[i] = sorted6[i].node
             rtm_free(keys)
         else:
-            # IPv4: (address, length) fits 38 bits, so a radix sort orders them
             rk = <RadixKey*>rtm_malloc(2 * k * sizeof(RadixKey) + 1)
             if rk == NULL:
                 self.flush_unflag(p, k)
             for i in range(k):
                 x = p[i]
                 self.nodes[x].flags &= ~NF_LINKED
-                rk[i].key = ((self.nodes[x].hi >> 26) & ~(<uint64_t>0x3F)) | self.nodes[x].plen
+                rk[i].key = (self.nodes[x].hi >> 26) | self.nodes[x].plen
                 rk[i].node = x
-            sorted_ = _radix_sort(rk, rk + k, k, 38)
+            sorted4 = _radix_sort(rk, rk + k, k)
             for i in range(k):
-                p[i] = <uint32_t>sorted_[i].node
+                p[i] = <uint32_t>sorted4[i].node
             rtm_free(rk)
         if RTM_DEBUG:
             for i in range(1, k):
@@ -2503,16 +2486,24 @@ cdef class Core:
             else:
                 if not self.fwd_on[i]:
                     return NO_FWD
-                e = self.fwd24[i][a >> 8]
-                if e & FWD_EXT:
-                    e = self.fwd8[i][<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
+                e = fwd4_entry(self.fwd24[i], self.fwd8[i], a)
             if e and (found == 0 or self.nodes[e].plen > self.nodes[found].plen):
                 found = e
         return found
 
+    cdef int index_fill(self, int v6, int vi) except -1 nogil:
+        """Enter every destination of view index vi into the family's lookup
+        index, in pre-order (covering prefixes before more-specifics); stops
+        if the index gives up on the way."""
+        cdef uint32_t x = self.root[v6]
+        while x and (self.f6_on[vi] if v6 else self.fwd_on[vi]):
+            if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
+                self.fwd_update(x, vi, 1)
+            x = self.trie_next_preorder(x, 0)
+        return 0
+
     cdef int fwd_build(self, int vi) except -1:
         """Allocate and fill the IPv4 index of view index vi from the trie."""
-        cdef uint32_t x
         if self.fwd_on[vi]:
             return 0
         self.fwd_drop(vi)                 # what an earlier, abandoned index left behind
@@ -2529,11 +2520,7 @@ cdef class Core:
             raise MemoryError("lookup index")
         self.fwd_on[vi] = 1
         with nogil:
-            x = self.root[0]
-            while x:                      # pre-order: covering prefixes before more-specifics
-                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
-                    self.fwd_update(x, vi, 1)
-                x = self.trie_next_preorder(x, 0)
+            self.index_fill(0, vi)
         if not self.fwd_on[vi]:
             self.fwd_drop(vi)
             raise MemoryError("lookup index")
@@ -2597,8 +2584,7 @@ cdef class Core:
         while True:
             blk = self.f6_split(vi, blk, idx)
             if blk == 0xFFFFFFFFU:
-                self.f6_drop(vi)                 # given up: lookups walk the trie
-                self.f6_refused[vi] = self.n_dests[1] if self.n_dests[1] else 1
+                self.f6_give_up(vi)
                 return 0
             idx = f6_bits(hi, lo, depth)
             if plen <= depth + 8:
@@ -2621,7 +2607,6 @@ cdef class Core:
     cdef bint f6_ready(self, int vi) except -1:
         """Build the IPv6 index of view index vi if it is not on and may be
         tried; True if it is on."""
-        cdef uint32_t x
         cdef uint64_t nd = self.n_dests[1], was = self.f6_refused[vi]
         if self.f6_on[vi]:
             return 1
@@ -2633,22 +2618,19 @@ cdef class Core:
         self.f6_cap[vi] = 64
         self.f6blk[vi] = <uint32_t*>rtm_malloc(<size_t>64 * 256 * 4)
         if self.f6top[vi] == NULL or self.f6blk[vi] == NULL:
-            self.f6_drop(vi)
-            self.f6_refused[vi] = nd if nd else 1
+            self.f6_give_up(vi)
             return 0
         self.f6_on[vi] = 1
         self.f6_refused[vi] = 0
         with nogil:
-            x = self.root[1]
-            while x and self.f6_on[vi]:   # pre-order: covering prefixes before more-specifics
-                if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
-                    self.f6_update(x, vi, 1)
-                x = self.trie_next_preorder(x, 0)
-        if not self.f6_on[vi]:
-            self.f6_drop(vi)
-            self.f6_refused[vi] = nd if nd else 1
-            return 0
-        return 1
+            self.index_fill(1, vi)
+        return self.f6_on[vi]
+
+    cdef void f6_give_up(self, int vi) noexcept nogil:
+        """Drop the index (too large, or out of memory): lookups walk the trie
+        until the number of IPv6 destinations has halved or doubled."""
+        self.f6_drop(vi)
+        self.f6_refused[vi] = self.n_dests[1] if self.n_dests[1] else 1
 
     cdef void f6_drop(self, int vi) noexcept nogil:
         rtm_free(self.f6top[vi])
@@ -4018,7 +4000,6 @@ cdef class Core:
         """Longest-prefix match of N addresses in one view; node per address (0 = miss)."""
         cdef Py_ssize_t n = node_out.shape[0], i
         cdef int vi = self.view_index[view] if view < 32 else -1
-        cdef uint32_t a, e
         cdef uint32_t* t24
         cdef uint32_t* t8
         if vi < 0:
@@ -4032,11 +4013,7 @@ cdef class Core:
                 for i in range(n):
                     if i + PF_FAR < n:
                         rtm_prefetch(&t24[<uint32_t>(hi[i + PF_FAR] >> 32) >> 8])
-                    a = <uint32_t>(hi[i] >> 32)
-                    e = t24[a >> 8]
-                    if e & FWD_EXT:
-                        e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
-                    node_out[i] = e
+                    node_out[i] = fwd4_entry(t24, t8, <uint32_t>(hi[i] >> 32))
         elif v6 and vi < 2 and self.f6_ready(vi):
             with nogil:
                 self.f6_lpm_batch(vi, hi, lo, node_out)
@@ -4105,7 +4082,6 @@ cdef class Core:
         """IPv4 longest-prefix match straight from ``uint32`` addresses."""
         cdef Py_ssize_t n = node_out.shape[0], i
         cdef int vi = self.view_index[view] if view < 32 else -1
-        cdef uint32_t a, e
         cdef uint32_t* t24
         cdef uint32_t* t8
         if vi < 0:
@@ -4121,11 +4097,7 @@ cdef class Core:
             for i in range(n):
                 if i + PF_FAR < n:
                     rtm_prefetch(&t24[addr[i + PF_FAR] >> 8])
-                a = addr[i]
-                e = t24[a >> 8]
-                if e & FWD_EXT:
-                    e = t8[<size_t>(e & ~FWD_EXT) * 256 + (a & 0xFF)]
-                node_out[i] = e
+                node_out[i] = fwd4_entry(t24, t8, addr[i])
         return None
 
     def bulk_gather(self, const uint32_t[::1] nodes, uint32_t view, uint32_t[::1] pfx4,

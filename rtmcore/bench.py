@@ -797,6 +797,12 @@ def timed_first_query(ent, family: int) -> float:
     return time.perf_counter() - t0
 
 
+def timed_adds(bounds: list, body: Callable[[int, int], Any], task: _Task | None, ent,
+               family: int) -> float:
+    """:func:`timed_chunks` of adds into ``ent``, then :func:`timed_first_query`."""
+    return timed_chunks(bounds, body, task) + timed_first_query(ent, family)
+
+
 def measure(ctx: Context, suite: str, family: str, case: str, impl: str, ops: int,
             run: Callable[[Any, _Task], float], setup: Callable[[], Any] | None = None,
             check: Callable[[Any, int], None] | None = None, unit: str = "op",
@@ -882,7 +888,7 @@ class BulkLoad:
         def body(lo, hi):
             add(addr[lo:hi], ln[lo:hi], neighbour=nbr[lo:hi], next_hop=nh[lo:hi],
                 metric=met[lo:hi], preference=pref[lo:hi])
-        return timed_chunks(self.bounds, body, task) + timed_first_query(ent, self.fd.family)
+        return timed_adds(self.bounds, body, task, ent, self.fd.family)
 
     def fresh(self, ctx: Context, label: str = "") -> Loaded:
         ld = new_manager(self.fd)
@@ -1118,15 +1124,13 @@ def _add_case(ctx: Context, fd: FamilyData, order_name: str, order) -> None:
 
     def bulk_arrays(ld, task):
         ent, nh = ld.ent, ld.nh[fd.peer_nh[0]]
-        return timed_chunks(bounds, lambda lo, hi: ent.add_routes(
-            addr[lo:hi], ln[lo:hi], neighbour=nh, next_hop=nh, metric=1), task) \
-            + timed_first_query(ent, fd.family)
+        return timed_adds(bounds, lambda lo, hi: ent.add_routes(
+            addr[lo:hi], ln[lo:hi], neighbour=nh, next_hop=nh, metric=1), task, ent, fd.family)
 
     def bulk_strings(ld, task):
         ent, nh = ld.ent, ld.nh[fd.peer_nh[0]]
-        return timed_chunks(bounds, lambda lo, hi: ent.add_routes(
-            strs[lo:hi], neighbour=nh, next_hop=nh, metric=1), task) \
-            + timed_first_query(ent, fd.family)
+        return timed_adds(bounds, lambda lo, hi: ent.add_routes(
+            strs[lo:hi], neighbour=nh, next_hop=nh, metric=1), task, ent, fd.family)
 
     def per_call(items):
         def run(ld, task):
@@ -1135,7 +1139,7 @@ def _add_case(ctx: Context, fd: FamilyData, order_name: str, order) -> None:
             def body(lo, hi):
                 for k in items[lo:hi]:
                     add(k, neighbour=nh, next_hops=nh, metric=1)
-            return timed_chunks(bounds, body, task) + timed_first_query(ld.ent, fd.family)
+            return timed_adds(bounds, body, task, ld.ent, fd.family)
         return run
 
     def setup():
@@ -1705,12 +1709,12 @@ def suite_memory(ctx: Context) -> None:
         if "index_allocated_bytes" in out:
             res.measurements.append(MemoryMeasurement(
                 "memory", fd.name, "lookup index (own line)",
-                f"rtmcore {_INDEX_KIND[fd.family]} index", 1,
+                f"rtmcore {_INDEX_KIND[fd.name]} index", 1,
                 "index", out["index_rss_bytes"], out["index_allocated_bytes"],
                 extra={"table_growth_bytes": out.get("index_table_growth_bytes", 0)}))
 
 
-_INDEX_KIND = {4: "DIR-24-8", 6: "16-8-...-8 multibit trie"}
+_INDEX_KIND = {"IPv4": "DIR-24-8", "IPv6": "16-8-...-8 multibit trie"}
 
 SUITE_FUNCS = {"load": suite_load, "add": suite_add, "lookup": suite_lookup,
                "updates": suite_updates, "memory": suite_memory}
@@ -1814,7 +1818,7 @@ def render_memory(res: SuiteResult) -> list:
                 grow = m.extra.get("table_growth_bytes", 0)
                 index_lines.append(
                     f"{fam} lookup index: {_bytes(m.allocated_bytes or 0)} allocated "
-                    f"({m.impl.removeprefix('rtmcore ').removesuffix(' index')})"
+                    f"({_INDEX_KIND[fam]})"
                     + (f", and the first lookup grows 'table' by {_bytes(grow)}" if grow else "")
                     + f"; RSS +{_bytes(m.rss_bytes)} on the first lookup; not included above")
             continue
