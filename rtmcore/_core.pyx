@@ -16,7 +16,11 @@ Structure
   children; a child's prefix extends its parent's; ``parent`` is exact.
 * **Exact-match hash** (``htab``): open addressing with linear probing and
   backward-shift deletion, mapping (family, prefix, length) to the node of
-  every destination.  Adds and updates never walk the trie.
+  every destination.  Adds and updates never walk the trie.  A per-call
+  add or update first tries the node slot after the destination it found
+  last: destinations take slots in the order they were first added, so a
+  stream in that order (a peer re-announcing its table) skips the hash's
+  random read.
 * **Deferred linking**: a new destination enters the hash at once but is linked
   into the trie only when something needs the trie (a prefix query, an
   enumeration, the lookup index, a removal): ``trie_flush`` sorts the pending
@@ -960,6 +964,7 @@ cdef class Core:
     # exact-match hash of destinations
     cdef uint64_t* htab                  # | tag 32 | node 32 |, 0 = empty
     cdef size_t h_cap, h_count
+    cdef uint32_t seq_last                # the destination dest_get found last (see dest_get)
     # routes
     cdef RouteRec* routes
     cdef uint64_t* rinfo                  # EntitySpecificInfo per route; NULL until one is non-zero
@@ -1798,10 +1803,26 @@ cdef class Core:
         """Destination for the prefix, created (unlinked) if absent.  One probe
         of the index finds it or the free slot where it goes."""
         cdef Node* n
-        cdef uint64_t tag = key_hash(hi, lo, plen, v6) >> 32
+        cdef uint64_t tag
         cdef size_t i
-        cdef uint32_t d = self.hash_probe(v6, hi, lo, plen, tag, &i)
+        cdef uint32_t d = self.seq_last + 1
+        cdef uint8_t want = NF_DEST | (NF_V6 if v6 else 0)
+        # Destinations take node slots in the order they are first added, so a
+        # stream in the order of the table's load (a peer re-announcing its
+        # table, a second pass over a dump) finds its destination in the slot
+        # after the previous one: one read of a line that is likely cached,
+        # instead of the random read of the hash slot (a glue node or a freed
+        # slot has NF_DEST clear and does not match).
+        if d < self.n_used:
+            n = &self.nodes[d]
+            if n.hi == hi and n.lo == lo and n.plen == plen and \
+                    (n.flags & (NF_DEST | NF_V6)) == want:
+                self.seq_last = d
+                return d
+        tag = key_hash(hi, lo, plen, v6) >> 32
+        d = self.hash_probe(v6, hi, lo, plen, tag, &i)
         if d:
+            self.seq_last = d
             return d
         if (self.h_count + 1) * 10 > self.h_cap * 6:
             self.hash_reserve(self.h_count + 1)
@@ -1816,6 +1837,7 @@ cdef class Core:
         self.htab[i] = (tag << 32) | d
         self.h_count += 1
         self.n_dests[v6] += 1
+        self.seq_last = d
         return d
 
     cdef uint32_t dest_views(self, uint32_t d) noexcept nogil:

@@ -1155,6 +1155,44 @@ def test_ipv6_lookup_index_tracks_every_change(rtm, rip6):
     assert rtm.memory()["lookup_index"] > 0
 
 
+def test_updates_in_load_order_find_their_destinations(rtm, rip, rip6):
+    """A destination is looked for first in the node slot after the one found
+    last (a stream in load order hits there); a slot freed and reused, a glue
+    node, or a destination of the other family with the same key bits must
+    never be taken for it."""
+    # 0.0.0.0/0 and ::/0 have the same key bits; they sit in adjacent slots
+    assert rip.add_route_to_dest("1.0.0.0/8")[1] & NEW
+    assert rip6.add_route_to_dest("::/0")[1] & NEW
+    assert rip.add_route_to_dest("0.0.0.0/0")[1] & NEW
+    assert not rip.add_route_to_dest("1.0.0.0/8", metric=2)[1] & NEW
+    assert not rip.add_route_to_dest("0.0.0.0/0", metric=2)[1] & NEW   # skips ::/0
+    assert rtm.counts(4) == (2, 2) and rtm.counts(6) == (1, 1)
+    assert rip6.routes("::/0")[0].metric == 0
+    # random adds, updates and deletes, mostly in the order of a first load,
+    # against a dict; the trie is linked between rounds (glue nodes in between)
+    rnd = random.Random(3)
+    pool = sorted({(rnd.getrandbits(32) >> (32 - n) << (32 - n), n)
+                   for n in rnd.choices(range(8, 33), k=400)})
+    table = {}
+    for rnd_i in range(6):
+        for k, key in enumerate(pool):
+            if rnd.random() < 0.1:
+                key = rnd.choice(pool)              # out of order now and then
+            if key in table and rnd.random() < 0.15:
+                rip.delete_routes(np.array([key[0]], np.uint32), key[1])   # frees the slot
+                del table[key]
+                continue
+            metric = rnd_i * 1000 + k
+            _, flags = rip.add_route_to_dest(key, metric=metric)
+            assert bool(flags & NEW) == (key not in table), (rnd_i, key)
+            table[key] = metric
+        assert rtm.counts(4) == (len(table) + 2, len(table) + 2)
+        rip.search_best("10.0.0.1")                 # links the new destinations
+        for key, metric in table.items():
+            assert [r.metric for r in rip.routes(key)] == [metric]
+    assert rtm.counts(6) == (1, 1)
+
+
 def test_ipv6_lookup_index_gives_up_on_scattered_host_routes(rtm, rip6):
     """Host routes spread over the space need a chain of index blocks each;
     past its budget the index gives up and lookups walk the trie, with the
