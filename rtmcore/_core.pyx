@@ -955,7 +955,9 @@ cdef class Core:
     cdef readonly int max_nh              # MaxNextHopsInRoute
     # trie nodes / destinations
     cdef Node* nodes
-    cdef Best* best                       # [node * nv + view index] -> best route, its next hop
+    cdef Best* bestv[32]                  # per view index: [node] -> best route, its next hop
+                                          # (an array per view: a view without routes is
+                                          # never written, so its pages stay unmapped)
     cdef uint32_t n_used, n_cap, n_free   # high-water mark (slot 0 unused), capacity, free list
     cdef uint32_t root[2]                 # trie roots: [0] IPv4, [1] IPv6
     cdef uint32_t* pend[2]                # destinations not yet linked into the trie
@@ -1080,7 +1082,7 @@ cdef class Core:
             raise MemoryError()
 
     def __dealloc__(self):
-        cdef int g
+        cdef int g, i
         _live_tags.discard(self.tag)
         if self._lk != NULL:
             PyThread_free_lock(self._lk)
@@ -1098,7 +1100,8 @@ cdef class Core:
         rtm_free_keep(self.hold_of)
         rtm_free_keep(self.holds)
         rtm_free_keep(self.nodes)
-        rtm_free_keep(self.best)
+        for i in range(self.nv):
+            rtm_free_keep(self.bestv[i])
         rtm_free_keep(self.routes)
         rtm_free_keep(self.nhs)
         rtm_free_keep(self.ents)
@@ -1176,11 +1179,13 @@ cdef class Core:
     # old arrays are dead afterwards: callers keep indices, not pointers.
     cdef int grow_nodes(self, size_t need) except -1 nogil:
         cdef size_t cap = grown_cap(self.n_cap, need, 1024)
+        cdef int i
         if cap > self.n_cap:
             self.nodes = <Node*>grow_block(self.nodes, self.n_cap, cap, sizeof(Node),
                                            "trie nodes")
-            self.best = <Best*>grow_block(self.best, self.n_cap, cap, self.nv * sizeof(Best),
-                                          "trie nodes")
+            for i in range(self.nv):
+                self.bestv[i] = <Best*>grow_block(self.bestv[i], self.n_cap, cap, sizeof(Best),
+                                                  "trie nodes")
             if self.hold_of != NULL:
                 self.hold_of = <uint32_t*>grow_block(self.hold_of, self.n_cap, cap,
                                                      sizeof(uint32_t), "trie nodes")
@@ -1246,7 +1251,8 @@ cdef class Core:
         """A zeroed node slot (generation kept).  May move ``self.nodes``."""
         cdef uint32_t x = self.n_free
         cdef uint16_t gen
-        cdef int g
+        cdef int g, i
+        cdef Best* b
         if x:
             self.n_free = self.nodes[x].parent
         else:
@@ -1257,7 +1263,11 @@ cdef class Core:
             self.nodes[x].gen = 0
         gen = self.nodes[x].gen
         memset(&self.nodes[x], 0, sizeof(Node))
-        memset(&self.best[<size_t>x * self.nv], 0, self.nv * sizeof(Best))
+        for i in range(self.nv):         # (tested first: the array of an unused view
+            b = &self.bestv[i][x]         # stays unwritten)
+            if b.route or b.nh:
+                b.route = 0
+                b.nh = 0
         if self.pmask != NULL:
             if self.smask[x]:
                 # an ignored entry of the slot's previous destination is still
@@ -1510,7 +1520,9 @@ cdef class Core:
                 r = self.nodes[x].routes
                 if r and r < self.r_used:
                     rtm_prefetch(&self.routes[r])
-                rtm_prefetch(&self.best[<size_t>x * self.nv])
+                rtm_prefetch(&self.bestv[0][x])
+                if self.nv > 1:
+                    rtm_prefetch(&self.bestv[1][x])
 
     cdef int hash_reserve(self, size_t count) except -1 nogil:
         """Size the index for ``count`` destinations at once (one rehash, not one per doubling)."""
@@ -1844,7 +1856,6 @@ cdef class Core:
         """View mask of the destination: views in which it has a (best) route."""
         cdef uint32_t m = 0
         cdef int i
-        cdef size_t base = <size_t>d * self.nv
         cdef uint8_t f
         if self.nv <= 2:                  # the node's view flags say it: no best-route read
             f = self.nodes[d].flags
@@ -1854,7 +1865,7 @@ cdef class Core:
                 m |= 1u << self.view_id[1]
             return m
         for i in range(self.nv):
-            if self.best[base + i].route:
+            if self.bestv[i][d].route:
                 m |= 1u << self.view_id[i]
         return m
 
@@ -2054,8 +2065,8 @@ cdef class Core:
         CHANGE_BEST if the best route changed in some view, or if r is best
         somewhere and best_changed (spec U17/U32), and queues the change for
         the notification registrations it concerns (spec 1.11)."""
-        cdef size_t base = <size_t>d * self.nv
-        cdef uint32_t cur, old, out = 0, vbit, best_views = 0, fwd_views = 0
+        cdef uint32_t cur, old, nh, out = 0, vbit, best_views = 0, fwd_views = 0
+        cdef Best* b
         cdef uint64_t* inview
         cdef int i
         for i in range(self.nv):
@@ -2063,9 +2074,11 @@ cdef class Core:
             cur = self.nodes[d].routes
             while cur and not (self.routes[cur].views & vbit):
                 cur = self.routes[cur].next
-            old = self.best[base + i].route
-            self.best[base + i].nh = (self.route_nhs(cur)[0] if self.routes[cur].n_nh else 0) \
-                if cur else 0
+            b = &self.bestv[i][d]
+            old = b.route
+            nh = (self.route_nhs(cur)[0] if self.routes[cur].n_nh else 0) if cur else 0
+            if b.nh != nh:
+                b.nh = nh
             if i < 2:
                 if cur:
                     self.nodes[d].flags |= (NF_INV0 << i)
@@ -2075,7 +2088,7 @@ cdef class Core:
                 out = CHANGE_BEST
                 best_views |= vbit
                 fwd_views |= vbit
-                self.best[base + i].route = cur
+                b.route = cur
                 if (cur == 0) != (old == 0) and i < 2:
                     inview = &self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i]
                     if cur:
@@ -2287,7 +2300,7 @@ cdef class Core:
         for i in range(min(self.nv, HOLD_VIEWS)):
             vbit = 1u << self.view_id[i]
             if not (h.views & vbit) or not (self.routes[r].views & vbit) \
-                    or self.best[<size_t>d * self.nv + i].route:
+                    or self.bestv[i][d].route:
                 continue
             old = h.route[i]
             h.route[i] = r
@@ -2451,7 +2464,7 @@ cdef class Core:
         self.ensure_trie((self.nodes[d].flags & NF_V6) != 0)
         p = self.nodes[d].parent
         while p:
-            if (self.nodes[p].flags & NF_DEST) and self.best[<size_t>p * self.nv + vi].route:
+            if (self.nodes[p].flags & NF_DEST) and self.bestv[vi][p].route:
                 break
             p = self.nodes[p].parent
         return p
@@ -2519,7 +2532,7 @@ cdef class Core:
         if the index gives up on the way."""
         cdef uint32_t x = self.root[v6]
         while x and (self.f6_on[vi] if v6 else self.fwd_on[vi]):
-            if (self.nodes[x].flags & NF_DEST) and self.best[<size_t>x * self.nv + vi].route:
+            if (self.nodes[x].flags & NF_DEST) and self.bestv[vi][x].route:
                 self.fwd_update(x, vi, 1)
             x = self.trie_next_preorder(x, 0)
         return 0
@@ -2727,7 +2740,7 @@ cdef class Core:
     # -- sizes ------------------------------------------------------------------
     def table_bytes(self):
         """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
-        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * 4) + self.h_cap * 8
+        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best)) + self.h_cap * 8
                 + <size_t>self.r_cap * sizeof(RouteRec) + <size_t>self.nh_cap * sizeof(NhRec)
                 + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
 
@@ -3014,7 +3027,7 @@ cdef class Core:
         if rstate(&self.routes[r]) != ROUTE_STATE_CREATED:
             return 0
         for i in range(self.nv):
-            if self.best[<size_t>d * self.nv + i].route == r:
+            if self.bestv[i][d].route == r:
                 m |= 1u << self.view_id[i]
         return m
 
@@ -3353,7 +3366,7 @@ cdef class Core:
                 nd[v6] += 1
                 for i in range(min(self.nv, 2)):
                     assert bool(self.nodes[x].flags & (NF_INV0 << i)) == \
-                        bool(self.best[<size_t>x * self.nv + i].route), f"dest {x}: view flag"
+                        bool(self.bestv[i][x].route), f"dest {x}: view flag"
                 assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
                                       self.nodes[x].plen) == x, f"node {x}: not in hash"
                 assert self.nodes[x].routes or self.nodes[x].refcnt or self.holding(x), \
@@ -3371,8 +3384,8 @@ cdef class Core:
                     r = self.nodes[x].routes
                     while r and not (self.routes[r].views & (1u << self.view_id[i])):
                         r = self.routes[r].next
-                    assert self.best[<size_t>x * self.nv + i].route == r, f"dest {x}: stale best"
-                    assert self.best[<size_t>x * self.nv + i].nh == (self.route_nhs(r)[0] if r and self.routes[r].n_nh else 0), f"dest {x}: stale fib next hop"
+                    assert self.bestv[i][x].route == r, f"dest {x}: stale best"
+                    assert self.bestv[i][x].nh == (self.route_nhs(r)[0] if r and self.routes[r].n_nh else 0), f"dest {x}: stale fib next hop"
             else:
                 assert self.nodes[x].child[0] and self.nodes[x].child[1], \
                     f"glue node {x} with < 2 children"
@@ -3383,7 +3396,7 @@ cdef class Core:
                 assert self.n_inview[v][i] == sum(
                     1 for x in range(1, self.n_used)
                     if (self.nodes[x].flags & NF_DEST) and ((self.nodes[x].flags & NF_V6) != 0) == v
-                    and self.best[<size_t>x * self.nv + i].route), "destinations per view"
+                    and self.bestv[i][x].route), "destinations per view"
         assert self.h_count == nd[0] + nd[1], "hash count"
 
     # -- route lists (spec 1.13) ----------------------------------------------------------
@@ -3662,7 +3675,7 @@ cdef class Core:
         cdef uint32_t r
         for i in range(self.nv):
             if views == 0 or views & (1u << self.view_id[i]):
-                r = self.best[<size_t>d * self.nv + i].route
+                r = self.bestv[i][d].route
                 if r and self.routes[r].owner == ent:
                     return 1
         return 0
@@ -3866,7 +3879,7 @@ cdef class Core:
         cdef int vi = self.view_index[view]
         cdef uint32_t r
         for i in range(nodes.shape[0]):
-            r = self.best[<size_t>nodes[i] * self.nv + vi].route if nodes[i] else 0
+            r = self.bestv[vi][nodes[i]].route if nodes[i] else 0
             out[i] = self.h_route(r) if r else 0
 
     def release_nodes(self, const uint32_t[::1] nodes):
@@ -4136,7 +4149,7 @@ cdef class Core:
             for i in range(n):
                 if i + PF_FAR < n and nodes[i + PF_FAR]:
                     self.prefetch_node(nodes[i + PF_FAR])
-                    rtm_prefetch(&self.best[<size_t>nodes[i + PF_FAR] * self.nv + vi])
+                    rtm_prefetch(&self.bestv[vi][nodes[i + PF_FAR]])
                 x = nodes[i]
                 if x == 0:
                     if v6:
@@ -4156,7 +4169,7 @@ cdef class Core:
                     pfx4[i] = <uint32_t>(nd.hi >> 32)
                 length[i] = nd.plen
                 dest[i] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
-                s = self.best[<size_t>x * self.nv + vi].nh
+                s = self.bestv[vi][x].nh
                 next_hop[i] = self.h_nh(s) if s else 0
         return None
 
