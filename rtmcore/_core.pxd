@@ -62,8 +62,9 @@ cdef struct Node:
     uint32_t child[2]         # children by the bit after plen; 0 = none
     uint32_t routes           # head of the route list, best first; 0 = no routes
     uint32_t refcnt           # all references: handles + deleted routes that point here
-    uint32_t hrefs            # the part of refcnt held as handles by callers
-    uint64_t last_changed     # ms timestamp of the last change (manager clock)
+                              # (the part held as handles by callers is in Core.dhrefs)
+    uint32_t changed_lo       # ms timestamp of the last change (manager clock): bits 31..0
+    uint16_t changed_hi       # ... bits 47..32 (48 bits: 8,900 years; 48 bytes in all)
 
 cdef struct Best:
     uint32_t route            # best route of the view; 0 = the destination is not in the view

@@ -461,6 +461,16 @@ cdef inline uint64_t key_hash(uint64_t hi, uint64_t lo, int plen, int v6) noexce
     return x
 
 
+cdef inline uint64_t node_changed(const Node* n) noexcept nogil:
+    """LastChanged of a destination, ms."""
+    return (<uint64_t>n.changed_hi << 32) | n.changed_lo
+
+
+cdef inline void node_set_changed(Node* n, uint64_t ms) noexcept nogil:
+    n.changed_lo = <uint32_t>ms
+    n.changed_hi = <uint16_t>(ms >> 32)
+
+
 cdef inline bint timer_before(const TimerEnt* a, const TimerEnt* b) noexcept nogil:
     """Timer order: by time; at one instant hold-downs end before routes
     expire (as the reference model does), so a hold route whose time to live
@@ -966,6 +976,8 @@ cdef class Core:
     # exact-match hash of destinations
     cdef uint64_t* htab                  # | tag 32 | node 32 |, 0 = empty
     cdef size_t h_cap, h_count
+    cdef uint32_t* dhrefs                 # per node: references held as handles by callers
+                                          # (NULL until a destination handle is first held)
     cdef uint32_t seq_last                # the destination dest_get found last (see dest_get)
     # routes
     cdef RouteRec* routes
@@ -1098,6 +1110,7 @@ cdef class Core:
         rtm_free_keep(self.rexp)
         rtm_free_keep(self.heap)
         rtm_free_keep(self.hold_of)
+        rtm_free_keep(self.dhrefs)
         rtm_free_keep(self.holds)
         rtm_free_keep(self.nodes)
         for i in range(self.nv):
@@ -1189,6 +1202,9 @@ cdef class Core:
             if self.hold_of != NULL:
                 self.hold_of = <uint32_t*>grow_block(self.hold_of, self.n_cap, cap,
                                                      sizeof(uint32_t), "trie nodes")
+            if self.dhrefs != NULL:
+                self.dhrefs = <uint32_t*>grow_block(self.dhrefs, self.n_cap, cap,
+                                                    sizeof(uint32_t), "trie nodes")
             if self.pmask != NULL:
                 self.pmask = <uint32_t*>grow_block(self.pmask, self.n_cap, cap,
                                                    sizeof(uint32_t), "trie nodes")
@@ -1280,6 +1296,8 @@ cdef class Core:
             self.smask[x] = 0
         if self.hold_of != NULL:
             self.hold_of[x] = 0
+        if self.dhrefs != NULL:
+            self.dhrefs[x] = 0
         self.nodes[x].gen = gen
         self.nodes[x].flags = NF_USED
         return x
@@ -1373,7 +1391,10 @@ cdef class Core:
         self.stamp = self.now()
 
     def set_virtual_time(self, uint64_t ms):
-        """Switch to caller-driven time (VirtualClock) and set it."""
+        """Switch to caller-driven time (VirtualClock) and set it.  Times are
+        kept to 48 bits of milliseconds (LastChanged), about 8,900 years."""
+        if ms >= (<uint64_t>1 << 48):
+            raise _errors.InvalidParameter(f"virtual time {ms} ms is past 2**48 ms")
         self.use_wall_clock = 0
         self.clock_ms = ms
 
@@ -2256,7 +2277,7 @@ cdef class Core:
         out = self.dest_reselect(d, r, best_changed or created, fwd_changed or created, touched)
         if created:
             out |= CHANGE_NEW
-        self.nodes[d].last_changed = self.stamp
+        node_set_changed(&self.nodes[d], self.stamp)
         cflags_out[0] = out
         r_out[0] = r
         return NO_ERROR
@@ -2273,7 +2294,7 @@ cdef class Core:
         if self.rexp != NULL:
             self.rexp[r] = 0                    # and its timer
         cflags_out[0] = self.dest_reselect(d, r, 0, 0, self.routes[r].views)
-        self.nodes[d].last_changed = self.stamp
+        node_set_changed(&self.nodes[d], self.stamp)
         if self.hold_of != NULL and self.hold_of[d]:
             self.hold_capture(d, r)
         if self.routes[r].refcnt == 0 and not (self.routes[r].iflags & RI_HELD):
@@ -2339,7 +2360,7 @@ cdef class Core:
                 self.holds[hi_].route[i] = 0
                 self.hold_drop(d, r)
                 views |= 1u << self.view_id[i]
-        self.nodes[d].last_changed = self.stamp
+        node_set_changed(&self.nodes[d], self.stamp)
         if self.regs_active and views:
             self.notify(d, views, 0, 0)
         self.nodes[d].refcnt -= 1
@@ -2965,12 +2986,15 @@ cdef class Core:
     def route_owner(self, uint32_t r):
         return self.routes[r].owner
 
-    cdef void route_info_refs(self, uint32_t r) noexcept nogil:
+    cdef int route_info_refs(self, uint32_t r) except -1 nogil:
         """The references a route info holds: on the destination, the owner,
         the neighbour and every next hop."""
-        cdef RouteRec* rr = &self.routes[r]
-        cdef uint32_t* lst = self.route_nhs(r)
+        cdef RouteRec* rr
+        cdef uint32_t* lst
         cdef int i
+        self.dest_hrefs_ready()
+        rr = &self.routes[r]
+        lst = self.route_nhs(r)
         self.take_ref(KIND_DEST, rr.dest)
         self.take_ref(KIND_ENTITY, rr.owner)
         if rr.neighbour:
@@ -3121,6 +3145,9 @@ cdef class Core:
         cdef uint32_t r, best, vbit, cnt, held
         cdef int i
         cdef list vis = []
+        if take_refs:
+            self.dest_hrefs_ready()
+            n = &self.nodes[d]
         if views == 0xFFFFFFFFU:
             views = self.views_mask
         for i in range(self.nv):
@@ -3151,16 +3178,26 @@ cdef class Core:
             self.take_ref(KIND_DEST, d)
         n = &self.nodes[d]
         return (self.h_dest(d), NetAddress.make(n.hi, n.lo, n.plen, 6 if n.flags & NF_V6 else 4),
-                n.last_changed, self.dest_views(d), vis)
+                node_changed(n), self.dest_views(d), vis)
 
     # -- references held by callers (spec 1.16) ---------------------------------
+    cdef int dest_hrefs_ready(self) except -1 nogil:
+        """Make the per-node count of caller-held destination handles (before
+        the first take_ref(KIND_DEST); MemoryError leaves nothing changed)."""
+        if self.dhrefs == NULL:
+            self.dhrefs = <uint32_t*>rtm_calloc(self.n_cap, sizeof(uint32_t))
+            if self.dhrefs == NULL:
+                with gil:
+                    raise MemoryError("destination handle counts")
+        return 0
+
     cdef void take_ref(self, int kind, uint32_t x) noexcept nogil:
         """One more caller-held reference on object x."""
         if kind == KIND_ROUTE:
             self.routes[x].refcnt += 1
-        elif kind == KIND_DEST:
+        elif kind == KIND_DEST:                 # (the caller made dhrefs with dest_hrefs_ready)
             self.nodes[x].refcnt += 1
-            self.nodes[x].hrefs += 1
+            self.dhrefs[x] += 1
         elif kind == KIND_NEXTHOP:
             self.nhs[x].refcnt += 1
             self.nhs[x].hrefs += 1
@@ -3178,7 +3215,7 @@ cdef class Core:
             return x if x and self.routes[x].refcnt else 0
         if kind == KIND_DEST:
             x = self.dest_slot(h)
-            return x if x and self.nodes[x].hrefs else 0
+            return x if x and self.dhrefs != NULL and self.dhrefs[x] else 0
         if kind == KIND_NEXTHOP:
             x = self.nh_slot(h)
             return x if x and self.nhs[x].hrefs else 0
@@ -3196,7 +3233,7 @@ cdef class Core:
         if kind == KIND_ROUTE:
             return self.routes[x].refcnt
         if kind == KIND_DEST:
-            return self.nodes[x].hrefs
+            return self.dhrefs[x] if self.dhrefs != NULL else 0
         if kind == KIND_NEXTHOP:
             return self.nhs[x].hrefs
         return self.ents[x].hrefs
@@ -3205,7 +3242,7 @@ cdef class Core:
         if kind == KIND_ROUTE:
             self.route_release(x)
         elif kind == KIND_DEST:
-            self.nodes[x].hrefs -= 1
+            self.dhrefs[x] -= 1                 # (held_slot found it held)
             self.dest_release(x)
         elif kind == KIND_NEXTHOP:
             self.nhs[x].hrefs -= 1
@@ -3295,6 +3332,7 @@ cdef class Core:
         cdef uint64_t h
         hs = [_as_handle(o) for o in handles]
         self.check_handles(hs, 0, False)
+        self.dest_hrefs_ready()
         for h in hs:
             self.take_ref(<int>(h >> 60), self.any_slot(h))
 

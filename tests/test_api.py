@@ -757,6 +757,16 @@ def test_last_changed_follows_changes(rtm, rip):
     assert rip.search_exact("10.0.0.0/8").last_changed == 4000
 
 
+def test_last_changed_keeps_48_bits_of_milliseconds(rtm, rip):
+    for t in (2**32 + 7, 1_790_000_000_000, 2**48 - 1):      # past 32 bits: today's wall clock
+        rtm.core.set_virtual_time(t)
+        rip.add_route_to_dest("10.0.0.0/8", metric=t & 0xFFFF)
+        assert rip.search_exact("10.0.0.0/8").last_changed == t
+    with pytest.raises(InvalidParameter):
+        rtm.core.set_virtual_time(2**48)
+    assert rip.search_exact("10.0.0.0/8").last_changed == 2**48 - 1
+
+
 def test_dest_info_references_keep_route_readable(rip):
     r, _ = rip.add_route_to_dest("10.0.0.0/8", metric=2, return_handle=True)
     info = rip.get_exact_match_destination("10.0.0.0/8")
