@@ -1703,7 +1703,9 @@ cdef class Core:
         allocation order, so this reads nodes sequentially) and sorted there,
         so that the sort never chases node indices at random; the link loop
         fetches the nodes a few places ahead, as prefix order visits them at
-        random."""
+        random.  Destinations added in prefix order (a table loaded from a
+        sorted dump) are found in order by the first pass and linked as they
+        are: no keys are copied and nothing is sorted."""
         cdef size_t i, k = 0, n = self.pend_n[v6]
         cdef uint32_t x, finger = 0
         cdef uint32_t* p = self.pend[v6]
@@ -1711,14 +1713,30 @@ cdef class Core:
         cdef SortKey* sorted6
         cdef RadixKey* rk
         cdef RadixKey* sorted4
+        cdef Node* nd
+        cdef SortKey cur, prev
+        cdef bint in_order = 1
+        prev.hi = prev.lo = 0
+        prev.plen = 0
         for i in range(n):              # keep live, still unlinked destinations (no duplicates:
             x = p[i]                    # a slot freed and reused is listed again)
-            if (self.nodes[x].flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
-                    ((self.nodes[x].flags & NF_V6) != 0) == v6:   # (a freed slot may be reused
-                self.nodes[x].flags |= NF_LINKED                  # by the other family)
+            nd = &self.nodes[x]
+            if (nd.flags & (NF_DEST | NF_LINKED)) == NF_DEST and \
+                    ((nd.flags & NF_V6) != 0) == v6:   # (a freed slot may be reused
+                nd.flags |= NF_LINKED                  # by the other family)
+                if in_order:
+                    cur.hi = nd.hi
+                    cur.lo = nd.lo
+                    cur.plen = nd.plen
+                    if k and _cmp_keys(&prev, &cur) >= 0:
+                        in_order = 0
+                    prev = cur
                 p[k] = x
                 k += 1
-        if v6:
+        if in_order:
+            for i in range(k):          # (unflagged before linking, as below: after a
+                self.nodes[p[i]].flags &= ~NF_LINKED   # MemoryError a later flush links the rest)
+        elif v6:
             keys = <SortKey*>rtm_malloc(2 * k * sizeof(SortKey) + 1)
             if keys == NULL:
                 self.flush_unflag(p, k)
