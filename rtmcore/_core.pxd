@@ -78,12 +78,12 @@ cdef struct RouteRec:
     uint32_t pref             # PrefInfo.Preference, lower is better
     uint32_t metric           # PrefInfo.Metric, compared between equal preferences
     uint32_t views            # BelongsToViews mask (a subset of the supported views)
-    uint32_t refcnt           # outstanding route handles
+                              # (outstanding route handles are counted in Core.rrefs)
     uint16_t owner            # entity slot
     uint16_t gen              # bumped on free
     uint16_t flags            # RTM_ROUTE_FLAGS_*
     uint8_t n_nh              # number of next hops
-    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (40 bytes in all;
+    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (36 bytes in all;
                               # the RTMv1 Flags1 byte lives in a side array, see rflags1)
 
 cdef struct NhRec:

@@ -984,6 +984,8 @@ cdef class Core:
     cdef uint64_t* rinfo                  # EntitySpecificInfo per route; NULL until one is non-zero
     cdef uint8_t* rflags1                 # RTMv1 Flags1 per route; NULL until one is non-zero
     cdef uint32_t r_used, r_cap, r_free
+    cdef uint32_t* rrefs                  # per route slot: outstanding route handles
+                                          # (NULL until a route handle is first held)
     cdef uint64_t n_routes[2]             # live routes per family
     cdef uint64_t n_route_recs            # allocated route records (live + deleted-referenced)
     cdef uint32_t* nhpool                 # blocks of max_nh next-hop slots
@@ -1122,6 +1124,7 @@ cdef class Core:
         rtm_free_keep(self.htab)
         rtm_free_keep(self.rinfo)
         rtm_free_keep(self.rflags1)
+        rtm_free_keep(self.rrefs)
         rtm_free_keep(self.pend[0])
         rtm_free_keep(self.pend[1])
         rtm_free_keep(self.fwd24[0])
@@ -1226,6 +1229,9 @@ cdef class Core:
             if self.rinfo != NULL:
                 self.rinfo = <uint64_t*>grow_block(self.rinfo, self.r_cap, cap,
                                                    sizeof(uint64_t), "route records")
+            if self.rrefs != NULL:
+                self.rrefs = <uint32_t*>grow_block(self.rrefs, self.r_cap, cap,
+                                                   sizeof(uint32_t), "route records")
             if self.rl_of != NULL:
                 self.rl_of = <uint32_t*>grow_block(self.rl_of, self.r_cap, cap,
                                                    sizeof(uint32_t), "route records")
@@ -1327,6 +1333,8 @@ cdef class Core:
             self.rinfo[r] = 0
         if self.rflags1 != NULL:
             self.rflags1[r] = 0
+        if self.rrefs != NULL:
+            self.rrefs[r] = 0
         if self.rl_of != NULL:
             self.rl_of[r] = 0
         if self.rexp != NULL:
@@ -2315,7 +2323,7 @@ cdef class Core:
         node_set_changed(&self.nodes[d], self.stamp)
         if self.hold_of != NULL and self.hold_of[d]:
             self.hold_capture(d, r)
-        if self.routes[r].refcnt == 0 and not (self.routes[r].iflags & RI_HELD):
+        if self.rref(r) == 0 and not (self.routes[r].iflags & RI_HELD):
             self.route_free(r)
         elif not (self.routes[r].iflags & RI_DESTREF):
             self.routes[r].iflags |= RI_DESTREF
@@ -2362,7 +2370,7 @@ cdef class Core:
             if h.route[i] == r:
                 return
         self.routes[r].iflags &= ~RI_HELD
-        if self.routes[r].refcnt == 0:
+        if self.rref(r) == 0:
             self.route_free(r)
 
     cdef int hold_end(self, uint32_t d) except -1 nogil:
@@ -2433,10 +2441,24 @@ cdef class Core:
             return 0
         return self.holds[self.hold_of[d]].route[i]
 
+    cdef inline uint32_t rref(self, uint32_t r) noexcept nogil:
+        """Outstanding handles of route slot r."""
+        return self.rrefs[r] if self.rrefs != NULL else 0
+
+    cdef int route_refs_ready(self) except -1 nogil:
+        """Make the per-route count of outstanding handles (before the first
+        take_ref(KIND_ROUTE); MemoryError leaves nothing changed)."""
+        if self.rrefs == NULL:
+            self.rrefs = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
+            if self.rrefs == NULL:
+                with gil:
+                    raise MemoryError("route handle counts")
+        return 0
+
     cdef void route_release(self, uint32_t r) noexcept nogil:
-        if self.routes[r].refcnt:
-            self.routes[r].refcnt -= 1
-        if self.routes[r].refcnt == 0 and rstate(&self.routes[r]) == ROUTE_STATE_DELETED \
+        if self.rrefs != NULL and self.rrefs[r]:
+            self.rrefs[r] -= 1
+        if self.rref(r) == 0 and rstate(&self.routes[r]) == ROUTE_STATE_DELETED \
                 and not (self.routes[r].iflags & RI_HELD):
             self.route_free(r)
 
@@ -2859,13 +2881,14 @@ cdef class Core:
         hops, then drop the registration.  Objects others still reference stay
         readable (DELETED) until released."""
         cdef uint32_t r, s, flags
+        self.route_refs_ready()
         self.tick()
         for g in self.notify_entity_regs(e):
             self.notify_deregister(g)
         for r in range(1, self.r_used):
             if (self.routes[r].iflags & RI_USED) and self.routes[r].owner == e \
                     and rstate(&self.routes[r]) == ROUTE_STATE_CREATED:
-                self.routes[r].refcnt += 1        # keep the slot while deleting
+                self.rrefs[r] += 1                # keep the slot while deleting
                 self.route_delete(r, &flags)
                 self.route_release(r)
         for s in range(1, self.nh_used):
@@ -3165,6 +3188,7 @@ cdef class Core:
         cdef list vis = []
         if take_refs:
             self.dest_hrefs_ready()
+            self.route_refs_ready()
             n = &self.nodes[d]
         if views == 0xFFFFFFFFU:
             views = self.views_mask
@@ -3211,8 +3235,8 @@ cdef class Core:
 
     cdef void take_ref(self, int kind, uint32_t x) noexcept nogil:
         """One more caller-held reference on object x."""
-        if kind == KIND_ROUTE:
-            self.routes[x].refcnt += 1
+        if kind == KIND_ROUTE:                  # (the caller made rrefs with route_refs_ready)
+            self.rrefs[x] += 1
         elif kind == KIND_DEST:                 # (the caller made dhrefs with dest_hrefs_ready)
             self.nodes[x].refcnt += 1
             self.dhrefs[x] += 1
@@ -3230,7 +3254,7 @@ cdef class Core:
         cdef uint32_t x
         if kind == KIND_ROUTE:
             x = self.route_slot(h)
-            return x if x and self.routes[x].refcnt else 0
+            return x if x and self.rref(x) else 0
         if kind == KIND_DEST:
             x = self.dest_slot(h)
             return x if x and self.dhrefs != NULL and self.dhrefs[x] else 0
@@ -3249,7 +3273,7 @@ cdef class Core:
         if x == 0:
             return 0
         if kind == KIND_ROUTE:
-            return self.routes[x].refcnt
+            return self.rref(x)
         if kind == KIND_DEST:
             return self.dhrefs[x] if self.dhrefs != NULL else 0
         if kind == KIND_NEXTHOP:
@@ -3351,6 +3375,7 @@ cdef class Core:
         hs = [_as_handle(o) for o in handles]
         self.check_handles(hs, 0, False)
         self.dest_hrefs_ready()
+        self.route_refs_ready()
         for h in hs:
             self.take_ref(<int>(h >> 60), self.any_slot(h))
 
@@ -4543,6 +4568,8 @@ cdef class EntityCore:
             raise _errors.InvalidParameter(f"input change flags {cflags:#x}")
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_check(time_to_live, route_list)
+        if return_handle:
+            self.core.route_refs_ready()
         self.core.tick()
         st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, cflags,
                                  &out, &rslot)
@@ -4602,6 +4629,8 @@ cdef class EntityCore:
             if flags & ~MATCH_INTERFACE & MATCH_FULL and route_info is None:
                 raise _errors.InvalidParameter(
                     "these matching flags need a route_info with the criteria")
+            core.route_refs_ready()
+            core.dest_hrefs_ready()
             r = core.nodes[d].routes
             while r:
                 rr = &core.routes[r]
@@ -4733,8 +4762,8 @@ cdef class EntityCore:
                 raise _errors.AccessDenied("the route belongs to another entity")
             if rstate(&self.core.routes[r]) != ROUTE_STATE_CREATED:
                 raise _errors.NotFound("the route was already deleted")
-            if self.core.routes[r].refcnt:
-                self.core.routes[r].refcnt -= 1       # the consumed reference
+            if self.core.rref(r):
+                self.core.rrefs[r] -= 1               # the consumed reference
             self.core.tick()
             self.core.route_delete(r, &out)
             if self.core.signal_mask:
