@@ -70,9 +70,13 @@ cdef struct Best:
     uint32_t route            # best route of the view; 0 = the destination is not in the view
     uint32_t nh               # its first next hop (what a forwarder needs), 0 = none
 
+cdef enum:
+    RT_END = 0x80000000       # RouteRec.next of the last route of a destination's list (and
+                              # of a route out of the list: deleted, held): RT_END | its node
+
 cdef struct RouteRec:
-    uint32_t dest             # node of the destination
-    uint32_t next             # next route of the dest in selection order / next free slot
+    uint32_t next             # next route of the dest in selection order; RT_END | the dest's
+                              # node after the last one (see Core.rdest); next free slot
     uint32_t neighbour        # next-hop slot of the advertising peer; 0 = none
     uint32_t nh               # n_nh == 1: next-hop slot; n_nh > 1: block in the pool
     uint32_t pref             # PrefInfo.Preference, lower is better
@@ -83,7 +87,7 @@ cdef struct RouteRec:
     uint16_t gen              # bumped on free
     uint16_t flags            # RTM_ROUTE_FLAGS_*
     uint8_t n_nh              # number of next hops
-    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (36 bytes in all;
+    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (32 bytes in all;
                               # the RTMv1 Flags1 byte lives in a side array, see rflags1)
 
 cdef struct NhRec:

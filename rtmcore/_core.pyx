@@ -1196,6 +1196,9 @@ cdef class Core:
     cdef int grow_nodes(self, size_t need) except -1 nogil:
         cdef size_t cap = grown_cap(self.n_cap, need, 1024)
         cdef int i
+        if cap > RT_END:                # a node index must fit below RT_END (RouteRec.next)
+            with gil:
+                raise MemoryError("too many trie nodes")
         if cap > self.n_cap:
             self.nodes = <Node*>grow_block(self.nodes, self.n_cap, cap, sizeof(Node),
                                            "trie nodes")
@@ -1220,6 +1223,9 @@ cdef class Core:
 
     cdef int grow_routes(self, size_t need) except -1 nogil:
         cdef size_t cap = grown_cap(self.r_cap, need, 1024)
+        if cap > RT_END:                # a route index must fit below RT_END (RouteRec.next)
+            with gil:
+                raise MemoryError("too many route records")
         if cap > self.r_cap:
             self.routes = <RouteRec*>grow_block(self.routes, self.r_cap, cap, sizeof(RouteRec),
                                                 "route records")
@@ -1990,8 +1996,8 @@ cdef class Core:
         cdef uint32_t prev = 0, cur = self.nodes[d].routes
         while cur and not self.route_before(rr, &self.routes[cur]):
             prev = cur
-            cur = self.routes[cur].next
-        rr.next = cur
+            cur = self.rnext(cur)
+        rr.next = cur if cur else RT_END | d
         if prev:
             self.routes[prev].next = r
         else:
@@ -2001,14 +2007,28 @@ cdef class Core:
         cdef uint32_t prev = 0, cur = self.nodes[d].routes
         while cur and cur != r:
             prev = cur
-            cur = self.routes[cur].next
+            cur = self.rnext(cur)
         if cur == 0:
             return
         if prev:
             self.routes[prev].next = self.routes[r].next
         else:
-            self.nodes[d].routes = self.routes[r].next
-        self.routes[r].next = 0
+            self.nodes[d].routes = self.rnext(r)
+        self.routes[r].next = RT_END | d          # out of the list, still knows its dest
+
+    cdef inline uint32_t rnext(self, uint32_t r) noexcept nogil:
+        """The route after r in its destination's list; 0 after the last."""
+        cdef uint32_t x = self.routes[r].next
+        return 0 if x & RT_END else x
+
+    cdef inline uint32_t rdest(self, uint32_t r) noexcept nogil:
+        """The destination of route r (live, deleted or held; not a free slot).
+        Records do not store it: the list's last route does, so this walks
+        the rest of r's list (a destination has few routes)."""
+        cdef uint32_t x = self.routes[r].next
+        while x and not (x & RT_END):
+            x = self.routes[x].next
+        return x & ~(<uint32_t>RT_END)
 
     cdef inline uint32_t* route_nhs(self, uint32_t r) noexcept nogil:
         cdef RouteRec* rr = &self.routes[r]
@@ -2082,7 +2102,7 @@ cdef class Core:
     cdef void route_free(self, uint32_t r) noexcept nogil:
         """Release everything r holds and put its slot on the free list."""
         cdef RouteRec* rr = &self.routes[r]
-        cdef uint32_t d = rr.dest, i, n = rr.n_nh
+        cdef uint32_t d = self.rdest(r), i, n = rr.n_nh
         cdef uint32_t* lst = self.route_nhs(r)
         cdef uint32_t e = rr.owner
         cdef bint destref = (rr.iflags & RI_DESTREF) != 0
@@ -2120,7 +2140,7 @@ cdef class Core:
             vbit = 1u << self.view_id[i]
             cur = self.nodes[d].routes
             while cur and not (self.routes[cur].views & vbit):
-                cur = self.routes[cur].next
+                cur = self.rnext(cur)
             b = &self.bestv[i][d]
             old = b.route
             nh = (self.route_nhs(cur)[0] if self.routes[cur].n_nh else 0) if cur else 0
@@ -2247,7 +2267,7 @@ cdef class Core:
         cdef uint32_t touched = sp.views
         cdef int i
         if r:
-            d = self.routes[r].dest
+            d = self.rdest(r)
             if self.nodes[d].hi != hi or self.nodes[d].lo != lo or self.nodes[d].plen != plen \
                     or ((self.nodes[d].flags & NF_V6) != 0) != v6:
                 return ERROR_INVALID_PARAMETER
@@ -2261,14 +2281,14 @@ cdef class Core:
                                             rr.neighbour == sp.neighbour):
                         r = cur
                         break
-                    cur = rr.next
+                    cur = self.rnext(cur)
         if r == 0:
             r = self.route_alloc()
             if self.pool_used + 1 > self.pool_cap and sp.n_nh > 1:
                 self.grow_pool(self.pool_used + 1)
             created = 1
             rr = &self.routes[r]
-            rr.dest = d
+            rr.next = RT_END | d                 # (route_link puts it in the list)
             rr.owner = <uint16_t>ent
             set_rstate(rr, ROUTE_STATE_CREATED)
             self.ents[ent].refcnt += 1
@@ -2310,7 +2330,7 @@ cdef class Core:
 
     cdef int route_delete(self, uint32_t r, uint32_t* cflags_out) except -1 nogil:
         """RtmDeleteRouteToDest on a validated live route (handle already consumed)."""
-        cdef uint32_t d = self.routes[r].dest
+        cdef uint32_t d = self.rdest(r)
         cdef int v6 = (self.nodes[d].flags & NF_V6) != 0
         self.route_unlink(d, r)
         set_rstate(&self.routes[r], ROUTE_STATE_DELETED)
@@ -3036,7 +3056,7 @@ cdef class Core:
         self.dest_hrefs_ready()
         rr = &self.routes[r]
         lst = self.route_nhs(r)
-        self.take_ref(KIND_DEST, rr.dest)
+        self.take_ref(KIND_DEST, self.rdest(r))
         self.take_ref(KIND_ENTITY, rr.owner)
         if rr.neighbour:
             self.take_ref(KIND_NEXTHOP, rr.neighbour)
@@ -3053,7 +3073,7 @@ cdef class Core:
         nhs = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
             self.route_info_refs(r)
-        return (self.h_dest(rr.dest), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
+        return (self.h_dest(self.rdest(r)), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
                 self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
     def route_info_object(self, uint32_t r, bint take_refs):
@@ -3069,7 +3089,7 @@ cdef class Core:
         ri.next_hops = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
             self.route_info_refs(r)
-        ri.dest_handle = self.h_dest(rr.dest)
+        ri.dest_handle = self.h_dest(self.rdest(r))
         ri.route_owner = self.h_ent(rr.owner)
         ri.neighbour = self.h_nh(rr.neighbour)
         ri.state = rstate(rr)
@@ -3083,11 +3103,11 @@ cdef class Core:
         return ri
 
     def route_dest(self, uint32_t r):
-        return self.routes[r].dest
+        return self.rdest(r)
 
     def route_best_views(self, uint32_t r):
         """RtmIsBestRoute: views in which r is the best route."""
-        cdef uint32_t d = self.routes[r].dest, m = 0
+        cdef uint32_t d = self.rdest(r), m = 0
         cdef int i
         if rstate(&self.routes[r]) != ROUTE_STATE_CREATED:
             return 0
@@ -3154,7 +3174,7 @@ cdef class Core:
         cdef uint32_t r = self.nodes[d].routes
         while r:
             out.append(r)
-            r = self.routes[r].next
+            r = self.rnext(r)
         return out
 
     def dest_route_handles(self, uint32_t d, uint32_t views, uint32_t owner):
@@ -3165,7 +3185,7 @@ cdef class Core:
         while r:
             if (self.routes[r].views & views) and (owner == 0 or self.routes[r].owner == owner):
                 out.append(self.h_route(r))
-            r = self.routes[r].next
+            r = self.rnext(r)
         return out
 
     def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
@@ -3205,7 +3225,7 @@ cdef class Core:
                     if best == 0 and (proto_mode == 0 or
                                       self.ents[self.routes[r].owner].protocol_id == proto):
                         best = r
-                r = self.routes[r].next
+                r = self.rnext(r)
             if take_refs and best:
                 self.take_ref(KIND_ROUTE, best)
                 self.take_ref(KIND_ENTITY, self.routes[best].owner)
@@ -3455,16 +3475,18 @@ cdef class Core:
                 prev = 0
                 r = self.nodes[x].routes
                 while r:
-                    assert self.routes[r].dest == x and rstate(&self.routes[r]) == 0
+                    assert self.rdest(r) == x and rstate(&self.routes[r]) == 0
+                    assert self.rnext(r) or self.routes[r].next == RT_END | x, \
+                        f"dest {x}: list end"
                     if prev:
                         assert not self.route_before(&self.routes[r], &self.routes[prev]), \
                             f"dest {x}: routes out of order"
                     prev = r
-                    r = self.routes[r].next
+                    r = self.rnext(r)
                 for i in range(self.nv):
                     r = self.nodes[x].routes
                     while r and not (self.routes[r].views & (1u << self.view_id[i])):
-                        r = self.routes[r].next
+                        r = self.rnext(r)
                     assert self.bestv[i][x].route == r, f"dest {x}: stale best"
                     assert self.bestv[i][x].nh == (self.route_nhs(r)[0] if r and self.routes[r].n_nh else 0), f"dest {x}: stale fib next hop"
             else:
@@ -4106,7 +4128,7 @@ cdef class Core:
                 while r:
                     if self.routes[r].owner == ent and (first or self.routes[r].neighbour == nbr_slot):
                         break
-                    r = self.routes[r].next
+                    r = self.rnext(r)
                 if r:
                     self.route_delete(r, &out[i])
         return 0, -1
@@ -4643,7 +4665,7 @@ cdef class EntityCore:
                     if ok:
                         core.take_ref(KIND_ROUTE, r)
                         return core.route_info_obj(r, 1), core.h_route(r)
-                r = core.routes[r].next
+                r = core.rnext(r)
             raise _errors.NotFound(
                 f"no route of {NetAddress.make(p.hi, p.lo, p.plen, self.family)} matches")
         finally:
