@@ -896,10 +896,20 @@ class Model:
     def release_dest_info(self, info: MDestInfo) -> None:
         if not info.refs_held:
             raise ModelError({ERROR_INVALID_PARAMETER})
-        items = [(info.dest, "dest")] + [(v.route, "route") for v in info.view_info if v.route]
-        items += [(v.hold_route, "route") for v in info.view_info if v.hold_route]
+        self._release_infos([info])
+
+    def _release_infos(self, infos) -> None:
+        """The references of held infos, released together: an over-release
+        anywhere in the batch (a route handle of an info released on its own
+        before) releases nothing."""
+        items = []
+        for info in infos:
+            items += [(info.dest, "dest")] + [(v.route, "route") for v in info.view_info
+                                              if v.route]
+            items += [(v.hold_route, "route") for v in info.view_info if v.hold_route]
         self._release(items)
-        info.refs_held = False
+        for info in infos:
+            info.refs_held = False
 
     def release_dests(self, infos) -> None:
         """RtmReleaseDests: the whole batch is checked first (an info listed
@@ -907,8 +917,7 @@ class Model:
         infos = list(infos)
         if len(set(map(id, infos))) != len(infos) or not all(i.refs_held for i in infos):
             raise ModelError({ERROR_INVALID_HANDLE})
-        for info in infos:
-            self.release_dest_info(info)
+        self._release_infos(infos)
 
     def counts(self) -> tuple[int, int]:
         """(destinations, live routes)."""
@@ -1119,8 +1128,7 @@ class Model:
                 len(set(map(id, infos))) != len(infos):
             faults.add(ERROR_INVALID_HANDLE)
         self._raise(faults)
-        for i in infos:
-            self.release_dest_info(i)
+        self._release_infos(infos)
 
     def drain_changes(self, ent: MEntity, g, view: int, hint=None) -> list:
         """Every pending change as (dest, best route of ``view``, its first
