@@ -32,7 +32,9 @@ Structure
   order in which routes reached their current cost (stable: a route whose
   cost changes goes after the routes it now ties with).  The best route of
   view ``v`` is the first route of the list in ``v``; it is cached per
-  destination and view in ``best`` (O(1) to read).
+  destination in ``bestv[v]`` (O(1) to read).  A record does not store its
+  destination: the last route of the list (and a route out of it) holds
+  ``RT_END | node`` in ``next``, and ``rdest`` walks there.
 * **Next hops** (``NhRec``) per entity, keyed by (address, interface) in a
   dict (few objects, not on the per-route path).  Routes with more than one
   next hop keep them in fixed-size blocks of ``nhpool``.
