@@ -1792,6 +1792,10 @@ cdef class Core:
             self.trie_link(x, finger)
             finger = x
         self.pend_n[v6] = 0
+        if self.pend_cap[v6] > 65536:   # a bulk load's list (4 bytes a destination) is
+            rtm_free(self.pend[v6])     # not kept for the next one
+            self.pend[v6] = NULL
+            self.pend_cap[v6] = 0
         return 0
 
     cdef int key_cmp(self, uint32_t x, uint32_t y) noexcept nogil:
