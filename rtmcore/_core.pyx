@@ -2471,16 +2471,6 @@ cdef class Core:
         """Outstanding handles of route slot r."""
         return self.rrefs[r] if self.rrefs != NULL else 0
 
-    cdef int route_refs_ready(self) except -1 nogil:
-        """Make the per-route count of outstanding handles (before the first
-        take_ref(KIND_ROUTE); MemoryError leaves nothing changed)."""
-        if self.rrefs == NULL:
-            self.rrefs = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
-            if self.rrefs == NULL:
-                with gil:
-                    raise MemoryError("route handle counts")
-        return 0
-
     cdef void route_release(self, uint32_t r) noexcept nogil:
         if self.rrefs != NULL and self.rrefs[r]:
             self.rrefs[r] -= 1
@@ -2907,7 +2897,7 @@ cdef class Core:
         hops, then drop the registration.  Objects others still reference stay
         readable (DELETED) until released."""
         cdef uint32_t r, s, flags
-        self.route_refs_ready()
+        self.handle_counts_ready()
         self.tick()
         for g in self.notify_entity_regs(e):
             self.notify_deregister(g)
@@ -3059,7 +3049,7 @@ cdef class Core:
         cdef RouteRec* rr
         cdef uint32_t* lst
         cdef int i
-        self.dest_hrefs_ready()
+        self.handle_counts_ready()
         rr = &self.routes[r]
         lst = self.route_nhs(r)
         self.take_ref(KIND_DEST, self.rdest(r))
@@ -3213,8 +3203,7 @@ cdef class Core:
         cdef int i
         cdef list vis = []
         if take_refs:
-            self.dest_hrefs_ready()
-            self.route_refs_ready()
+            self.handle_counts_ready()
             n = &self.nodes[d]
         if views == 0xFFFFFFFFU:
             views = self.views_mask
@@ -3249,21 +3238,31 @@ cdef class Core:
                 node_changed(n), self.dest_views(d), vis)
 
     # -- references held by callers (spec 1.16) ---------------------------------
-    cdef int dest_hrefs_ready(self) except -1 nogil:
-        """Make the per-node count of caller-held destination handles (before
-        the first take_ref(KIND_DEST); MemoryError leaves nothing changed)."""
-        if self.dhrefs == NULL:
-            self.dhrefs = <uint32_t*>rtm_calloc(self.n_cap, sizeof(uint32_t))
-            if self.dhrefs == NULL:
-                with gil:
-                    raise MemoryError("destination handle counts")
+    cdef int handle_counts_ready(self) except -1 nogil:
+        """Make the counts of caller-held destination and route handles
+        (``dhrefs`` per node, ``rrefs`` per route slot), before the first
+        take_ref of either kind: a table that never hands out a handle (a
+        bulk load) carries neither.  MemoryError leaves nothing changed."""
+        cdef uint32_t* d = self.dhrefs
+        cdef uint32_t* r = self.rrefs
+        if d == NULL:
+            d = <uint32_t*>rtm_calloc(self.n_cap, sizeof(uint32_t))
+        if r == NULL and d != NULL:
+            r = <uint32_t*>rtm_calloc(self.r_cap, sizeof(uint32_t))
+        if d == NULL or r == NULL:
+            if d != NULL and self.dhrefs == NULL:
+                rtm_free(d)
+            with gil:
+                raise MemoryError("handle counts")
+        self.dhrefs = d
+        self.rrefs = r
         return 0
 
     cdef void take_ref(self, int kind, uint32_t x) noexcept nogil:
         """One more caller-held reference on object x."""
-        if kind == KIND_ROUTE:                  # (the caller made rrefs with route_refs_ready)
+        if kind == KIND_ROUTE:                  # (the caller made rrefs: handle_counts_ready)
             self.rrefs[x] += 1
-        elif kind == KIND_DEST:                 # (the caller made dhrefs with dest_hrefs_ready)
+        elif kind == KIND_DEST:                 # (the caller made dhrefs: handle_counts_ready)
             self.nodes[x].refcnt += 1
             self.dhrefs[x] += 1
         elif kind == KIND_NEXTHOP:
@@ -3400,8 +3399,7 @@ cdef class Core:
         cdef uint64_t h
         hs = [_as_handle(o) for o in handles]
         self.check_handles(hs, 0, False)
-        self.dest_hrefs_ready()
-        self.route_refs_ready()
+        self.handle_counts_ready()
         for h in hs:
             self.take_ref(<int>(h >> 60), self.any_slot(h))
 
@@ -4597,7 +4595,7 @@ cdef class EntityCore:
         if time_to_live != 0xFFFFFFFF or route_list is not None:
             self._extras_check(time_to_live, route_list)
         if return_handle:
-            self.core.route_refs_ready()
+            self.core.handle_counts_ready()
         self.core.tick()
         st = self.core.route_add(self.slot, self.v6, p.hi, p.lo, p.plen, &sp, r, cflags,
                                  &out, &rslot)
@@ -4657,8 +4655,7 @@ cdef class EntityCore:
             if flags & ~MATCH_INTERFACE & MATCH_FULL and route_info is None:
                 raise _errors.InvalidParameter(
                     "these matching flags need a route_info with the criteria")
-            core.route_refs_ready()
-            core.dest_hrefs_ready()
+            core.handle_counts_ready()
             r = core.nodes[d].routes
             while r:
                 rr = &core.routes[r]
