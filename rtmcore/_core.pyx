@@ -559,12 +559,15 @@ cdef inline uint32_t fwd4_entry(const uint32_t* t24, const uint32_t* t8, uint32_
     return e
 
 
-cdef struct RadixKey:
-    uint64_t key              # IPv4 sort key: address << 6 | length (38 bits)
-    uint64_t node
+cdef enum:
+    PACK_NODE_BITS = 26       # node index bits in a packed IPv4 sort row
 
-ctypedef fused SortRow:       # the rows _radix_sort orders: IPv4 rows are 16 bytes
-    RadixKey
+cdef struct RadixKey:
+    uint64_t v                # IPv4 row: (address << 6 | length) << 26 | node: the 38-bit
+                              # prefix-order key above a node index below 2**26
+
+ctypedef fused SortRow:       # the rows _radix_sort orders: packed IPv4 rows are 8 bytes,
+    RadixKey                  # others (IPv6, or a table of 2**26 nodes or more) 24
     SortKey
 
 
@@ -573,7 +576,7 @@ cdef inline uint32_t _digit(const SortRow* r, int d) noexcept nogil:
     key.  IPv4: 4 digits of the key.  IPv6: the length, then the low and the
     high half of the prefix, in 15 digits."""
     if SortRow is RadixKey:
-        return <uint32_t>(r.key >> (10 * d)) & 1023
+        return <uint32_t>(r.v >> (PACK_NODE_BITS + 10 * d)) & 1023
     else:
         if d == 0:
             return r.plen
@@ -585,7 +588,7 @@ cdef inline uint32_t _digit(const SortRow* r, int d) noexcept nogil:
 cdef inline bint _row_after(const SortRow* a, const SortRow* b) noexcept nogil:
     """Row a sorts after row b (prefix order)."""
     if SortRow is RadixKey:
-        return a.key > b.key
+        return a.v > b.v
     else:
         return _cmp_keys(a, b) > 0
 
@@ -1752,7 +1755,7 @@ cdef class Core:
         if in_order:
             for i in range(k):          # (unflagged before linking, as below: after a
                 self.nodes[p[i]].flags &= ~NF_LINKED   # MemoryError a later flush links the rest)
-        elif v6:
+        elif v6 or self.n_used > (1u << PACK_NODE_BITS):
             keys = <SortKey*>rtm_malloc(2 * k * sizeof(SortKey) + 1)
             if keys == NULL:
                 self.flush_unflag(p, k)
@@ -1774,11 +1777,10 @@ cdef class Core:
             for i in range(k):
                 x = p[i]
                 self.nodes[x].flags &= ~NF_LINKED
-                rk[i].key = (self.nodes[x].hi >> 26) | self.nodes[x].plen
-                rk[i].node = x
+                rk[i].v = (((self.nodes[x].hi >> 26) | self.nodes[x].plen) << PACK_NODE_BITS) | x
             sorted4 = _radix_sort(rk, rk + k, k)
             for i in range(k):
-                p[i] = <uint32_t>sorted4[i].node
+                p[i] = <uint32_t>(sorted4[i].v & ((1u << PACK_NODE_BITS) - 1))
             rtm_free(rk)
         if RTM_DEBUG:
             for i in range(1, k):
