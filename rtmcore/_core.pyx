@@ -463,6 +463,12 @@ cdef inline uint64_t key_hash(uint64_t hi, uint64_t lo, int plen, int v6) noexce
     return x
 
 
+cdef inline bint node_is(const Node* n, uint64_t hi, uint64_t lo, int plen, uint8_t mask,
+                         uint8_t want) noexcept nogil:
+    """Node n has the prefix (hi, lo)/plen and ``flags & mask == want``."""
+    return n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & mask) == want
+
+
 cdef inline uint64_t node_changed(const Node* n) noexcept nogil:
     """LastChanged of a destination, ms."""
     return (<uint64_t>n.changed_hi << 32) | n.changed_lo
@@ -1487,7 +1493,6 @@ cdef class Core:
         cdef size_t i = tag & mask
         cdef uint64_t e
         cdef uint32_t x
-        cdef Node* n
         cdef uint8_t want = NF_V6 if v6 else 0
         while True:
             e = self.htab[i]
@@ -1496,8 +1501,7 @@ cdef class Core:
                 return 0
             if (e >> 32) == tag:
                 x = <uint32_t>e
-                n = &self.nodes[x]
-                if n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & NF_V6) == want:
+                if node_is(&self.nodes[x], hi, lo, plen, NF_V6, want):
                     slot[0] = i
                     return x
             i = (i + 1) & mask
@@ -1886,12 +1890,9 @@ cdef class Core:
         # after the previous one: one read of a line that is likely cached,
         # instead of the random read of the hash slot (a glue node or a freed
         # slot has NF_DEST clear and does not match).
-        if d < self.n_used:
-            n = &self.nodes[d]
-            if n.hi == hi and n.lo == lo and n.plen == plen and \
-                    (n.flags & (NF_DEST | NF_V6)) == want:
-                self.seq_last = d
-                return d
+        if d < self.n_used and node_is(&self.nodes[d], hi, lo, plen, NF_DEST | NF_V6, want):
+            self.seq_last = d
+            return d
         tag = key_hash(hi, lo, plen, v6) >> 32
         d = self.hash_probe(v6, hi, lo, plen, tag, &i)
         if d:
@@ -3045,8 +3046,8 @@ cdef class Core:
     def route_owner(self, uint32_t r):
         return self.routes[r].owner
 
-    cdef int route_info_refs(self, uint32_t r) except -1 nogil:
-        """The references a route info holds: on the destination, the owner,
+    cdef int route_info_refs(self, uint32_t r, uint32_t d) except -1 nogil:
+        """The references a route info holds: on the destination d, the owner,
         the neighbour and every next hop."""
         cdef RouteRec* rr
         cdef uint32_t* lst
@@ -3054,12 +3055,13 @@ cdef class Core:
         self.handle_counts_ready()
         rr = &self.routes[r]
         lst = self.route_nhs(r)
-        self.take_ref(KIND_DEST, self.rdest(r))
+        self.take_ref(KIND_DEST, d)
         self.take_ref(KIND_ENTITY, rr.owner)
         if rr.neighbour:
             self.take_ref(KIND_NEXTHOP, rr.neighbour)
         for i in range(rr.n_nh):
             self.take_ref(KIND_NEXTHOP, lst[i])
+        return 0
 
     def route_info(self, uint32_t r, bint take_refs):
         """(dest_h, owner_h, neighbour_h, state, flags1, flags, metric, pref,
@@ -3067,11 +3069,12 @@ cdef class Core:
         gains a reference (RtmGetRouteInfo; RtmReleaseRouteInfo drops them)."""
         cdef RouteRec* rr = &self.routes[r]
         cdef uint32_t* lst = self.route_nhs(r)
+        cdef uint32_t d = self.rdest(r)
         cdef int i
         nhs = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
-            self.route_info_refs(r)
-        return (self.h_dest(self.rdest(r)), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
+            self.route_info_refs(r, d)
+        return (self.h_dest(d), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
                 self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
     def route_info_object(self, uint32_t r, bint take_refs):
@@ -3082,12 +3085,13 @@ cdef class Core:
         """The RouteInfo of route r (see route_info), built at C level."""
         cdef RouteRec* rr = &self.routes[r]
         cdef uint32_t* lst = self.route_nhs(r)
+        cdef uint32_t d = self.rdest(r)
         cdef int i
         cdef RouteInfo ri = RouteInfo.__new__(RouteInfo)
         ri.next_hops = tuple([self.h_nh(lst[i]) for i in range(rr.n_nh)])
         if take_refs:
-            self.route_info_refs(r)
-        ri.dest_handle = self.h_dest(self.rdest(r))
+            self.route_info_refs(r, d)
+        ri.dest_handle = self.h_dest(d)
         ri.route_owner = self.h_ent(rr.owner)
         ri.neighbour = self.h_nh(rr.neighbour)
         ri.state = rstate(rr)
