@@ -56,6 +56,7 @@ next hops (and neighbour) and on their owner entity.
 Every mutating method leaves the structure consistent on every return path,
 including errors; validation happens before the first mutation.
 """
+cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int16_t
 from libc.string cimport memset, memcpy, memmove
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
@@ -260,12 +261,15 @@ cdef extern from *:
     static void rtm_free(void* p) { rtm_release(p, 0); }
     /* an array of a manager that is freed: kept for the next one */
     static void rtm_free_keep(void* p) { rtm_release(p, 1); }
+    /* Grows (or makes) an array: the bytes past its old size read as zeros,
+       whatever kind the block is, so a slot past an array's high-water mark
+       is known to be clear (node_alloc and route_alloc rely on it). */
     static void* rtm_realloc(void* p, size_t size) {
         char* b;
         char* q;
         size_t total, have, nt, used, clear_to;
         void* r;
-        if (p == NULL) return rtm_malloc(size);
+        if (p == NULL) return rtm_calloc(1, size);
         if (size > SIZE_MAX / 2) return NULL;
         b = (char*)p - RTM_HDR;
         total = ((size_t*)b)[0];
@@ -303,9 +307,11 @@ cdef extern from *:
             ((size_t*)q)[2] = size;
             return q + RTM_HDR;
         } else if (!((size_t*)b)[1] && size < RTM_BIG) {
+            have = total - RTM_HDR;
             q = (char*)realloc(b, size + RTM_HDR);
             if (q == NULL) return NULL;
             ((size_t*)q)[0] = size + RTM_HDR;
+            if (size > have) memset(q + RTM_HDR + have, 0, size - have);
             return q + RTM_HDR;
         }
     #ifndef MREMAP_MAYMOVE
@@ -961,6 +967,7 @@ def parse_prefix(prefix, family=None, strict=True):
 # ---------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------
+@cython.final                 # not subclassed: its C methods are called directly (and inlined)
 cdef class Core:
     """One RTMv2 instance's tables (IPv4 and IPv6): the engine under the facade.
 
@@ -1286,20 +1293,67 @@ cdef class Core:
             self.pool_cap = <uint32_t>cap
         return 0
 
+    cdef int check_fresh_node(self, uint32_t x) except -1 nogil:
+        """RTM_DEBUG: a node slot never used reads as zeros in every per-node array."""
+        cdef const uint8_t* p = <const uint8_t*>&self.nodes[x]
+        cdef size_t k
+        cdef int i
+        cdef bint ok = 1
+        for k in range(sizeof(Node)):
+            ok = ok and p[k] == 0
+        for i in range(self.nv):
+            ok = ok and self.bestv[i][x].route == 0 and self.bestv[i][x].nh == 0
+        if self.pmask != NULL:
+            ok = ok and self.pmask[x] == 0 and self.mmask[x] == 0 and self.smask[x] == 0
+        if self.hold_of != NULL:
+            ok = ok and self.hold_of[x] == 0
+        if self.dhrefs != NULL:
+            ok = ok and self.dhrefs[x] == 0
+        if not ok:
+            with gil:
+                raise AssertionError(f"node slot {x} past the high-water mark is not clear")
+        return 0
+
+    cdef int check_fresh_route(self, uint32_t r) except -1 nogil:
+        """RTM_DEBUG: a route slot never used reads as zeros in every per-route array."""
+        cdef const uint8_t* p = <const uint8_t*>&self.routes[r]
+        cdef size_t k
+        cdef bint ok = 1
+        for k in range(sizeof(RouteRec)):
+            ok = ok and p[k] == 0
+        if self.rinfo != NULL:
+            ok = ok and self.rinfo[r] == 0
+        if self.rflags1 != NULL:
+            ok = ok and self.rflags1[r] == 0
+        if self.rrefs != NULL:
+            ok = ok and self.rrefs[r] == 0
+        if self.rl_of != NULL:
+            ok = ok and self.rl_of[r] == 0 and self.rl_prev[r] == 0 and self.rl_next[r] == 0
+        if self.rexp != NULL:
+            ok = ok and self.rexp[r] == 0
+        if not ok:
+            with gil:
+                raise AssertionError(f"route slot {r} past the high-water mark is not clear")
+        return 0
+
     cdef uint32_t node_alloc(self) except 0 nogil:
         """A zeroed node slot (generation kept).  May move ``self.nodes``."""
         cdef uint32_t x = self.n_free
         cdef uint16_t gen
         cdef int g, i
         cdef Best* b
-        if x:
-            self.n_free = self.nodes[x].parent
-        else:
+        if x == 0:
+            # A slot past the high-water mark was never written, and every
+            # per-node array reads as zeros there (rtm_realloc): nothing to clear.
             if self.n_used >= self.n_cap:
                 self.grow_nodes(self.n_used + 1)
             x = self.n_used
             self.n_used += 1
-            self.nodes[x].gen = 0
+            if RTM_DEBUG:
+                self.check_fresh_node(x)
+            self.nodes[x].flags = NF_USED
+            return x
+        self.n_free = self.nodes[x].parent
         gen = self.nodes[x].gen
         memset(&self.nodes[x], 0, sizeof(Node))
         for i in range(self.nv):         # (tested first: the array of an unused view
@@ -1334,14 +1388,17 @@ cdef class Core:
     cdef uint32_t route_alloc(self) except 0 nogil:
         cdef uint32_t r = self.r_free
         cdef uint16_t gen
-        if r:
-            self.r_free = self.routes[r].next
-        else:
+        if r == 0:
+            # never written, and zeros in every per-route array (as in node_alloc)
             if self.r_used >= self.r_cap:
                 self.grow_routes(self.r_used + 1)
             r = self.r_used
             self.r_used += 1
-            self.routes[r].gen = 0
+            if RTM_DEBUG:
+                self.check_fresh_route(r)
+            self.routes[r].iflags = RI_USED
+            return r
+        self.r_free = self.routes[r].next
         gen = self.routes[r].gen
         memset(&self.routes[r], 0, sizeof(RouteRec))
         self.routes[r].gen = gen
@@ -2081,6 +2138,15 @@ cdef class Core:
         cdef uint32_t old_list[MAX_NH_HARD]
         cdef uint32_t* dst
         cdef int i
+        if old_n == 0 and old_nbr == 0 and sp.n_nh <= 1:
+            # nothing held before (a new route): take the new references only
+            if sp.n_nh:
+                self.nh_ref(sp.nh[0])
+                rr.nh = sp.nh[0]
+            self.nh_ref(sp.neighbour)
+            rr.n_nh = sp.n_nh
+            rr.neighbour = sp.neighbour
+            return 0
         if old_n > 1:
             memcpy(old_list, &self.nhpool[<size_t>old_nh * self.max_nh], old_n * sizeof(uint32_t))
         elif old_n == 1:
@@ -2182,6 +2248,32 @@ cdef class Core:
         if self.regs_active:
             self.notify(d, touched, best_views, fwd_views)
         return out
+
+    cdef uint32_t dest_first_route(self, uint32_t d, uint32_t r) except 0xFFFFFFFFU nogil:
+        """dest_reselect for a new route r that is the only route of d: it is
+        the best route of every view it belongs to (d had none in any view, so
+        its best-route slots are clear and other views stay as they are)."""
+        cdef RouteRec* rr = &self.routes[r]
+        cdef uint32_t views = rr.views, nh = self.route_nhs(r)[0] if rr.n_nh else 0
+        cdef uint32_t vbit, best_views = 0
+        cdef Best* b
+        cdef int i, v6 = (self.nodes[d].flags & NF_V6) != 0
+        for i in range(self.nv):
+            vbit = 1u << self.view_id[i]
+            if not (views & vbit):
+                continue
+            b = &self.bestv[i][d]
+            b.route = r
+            b.nh = nh
+            best_views |= vbit
+            if i < 2:
+                self.nodes[d].flags |= (NF_INV0 << i)
+                self.n_inview[v6][i] += 1
+                if self.fwd_on[i] or self.f6_on[i]:
+                    self.fwd_update(d, i, 1)
+        if self.regs_active:
+            self.notify(d, views, best_views, best_views)
+        return CHANGE_BEST if best_views else 0
 
     cdef int notify(self, uint32_t d, uint32_t all_views, uint32_t best_views,
                     uint32_t fwd_views) except -1 nogil:
@@ -2322,16 +2414,23 @@ cdef class Core:
         rr.metric = sp.metric
         rr.views = sp.views
         rr.flags = sp.flags
-        self.set_flags1(r, sp.flags1)
-        self.set_info(r, sp.info)
-        if created:
-            self.route_link(d, r)
-        elif cost_changed:
-            self.route_unlink(d, r)
-            self.route_link(d, r)
-        out = self.dest_reselect(d, r, best_changed or created, fwd_changed or created, touched)
-        if created:
-            out |= CHANGE_NEW
+        if sp.flags1 or self.rflags1 != NULL:
+            self.set_flags1(r, sp.flags1)
+        if sp.info or self.rinfo != NULL:
+            self.set_info(r, sp.info)
+        if created and self.nodes[d].routes == 0:
+            self.nodes[d].routes = r            # (rr.next is RT_END | d already)
+            out = self.dest_first_route(d, r) | CHANGE_NEW
+        else:
+            if created:
+                self.route_link(d, r)
+            elif cost_changed:
+                self.route_unlink(d, r)
+                self.route_link(d, r)
+            out = self.dest_reselect(d, r, best_changed or created, fwd_changed or created,
+                                     touched)
+            if created:
+                out |= CHANGE_NEW
         node_set_changed(&self.nodes[d], self.stamp)
         cflags_out[0] = out
         r_out[0] = r
