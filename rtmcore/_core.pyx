@@ -444,10 +444,12 @@ cdef inline uint32_t f6_bits(uint64_t hi, uint64_t lo, int depth) noexcept nogil
 
 cdef inline bint key_covers(uint64_t phi, uint64_t plo, int plen,
                             uint64_t hi, uint64_t lo) noexcept nogil:
-    """True if the prefix (phi, plo)/plen contains the key (hi, lo)."""
-    cdef uint64_t mhi, mlo
-    key_mask(plen, &mhi, &mlo)
-    return ((phi ^ hi) & mhi) == 0 and ((plo ^ lo) & mlo) == 0
+    """True if the prefix (phi, plo)/plen contains the key (hi, lo): they
+    share at least ``plen`` leading bits."""
+    cdef uint64_t x = phi ^ hi
+    if x:
+        return rtm_clz64(x) >= plen
+    return plen <= 64 or 64 + rtm_clz64(plo ^ lo) >= plen
 
 
 cdef inline int key_common(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo) noexcept nogil:
