@@ -4521,6 +4521,8 @@ cdef class EntityCore:
     cdef readonly uint64_t handle
     cdef readonly int v6
     cdef readonly int family
+    cdef object _hk0, _hk1              # the last two handle ints converted (see handle_of)
+    cdef uint64_t _hv0, _hv1
 
     def _bind(self, Core core, uint64_t handle):
         self.core = core
@@ -4528,6 +4530,24 @@ cdef class EntityCore:
         self.slot = core.ent_check(handle)
         self.v6 = core.ents[self.slot].v6
         self.family = 6 if self.v6 else 4
+
+    cdef inline uint64_t handle_of(self, object h) except? 0:
+        """_as_handle, remembering the last two int objects: a caller passes
+        the same next-hop handles call after call, and converting a 64-bit
+        int costs more than the rest of the check.  (An int is immutable and
+        is held here, so the same object has the same value.)"""
+        cdef uint64_t v
+        if h is self._hk0:
+            return self._hv0
+        if h is self._hk1:
+            return self._hv1
+        v = _as_handle(h)
+        if type(h) is int:
+            self._hk1 = self._hk0
+            self._hv1 = self._hv0
+            self._hk0 = h
+            self._hv0 = v
+        return v
 
     cdef inline int live(self) except -1:
         cdef EntRec* e = &self.core.ents[self.slot]
@@ -4583,7 +4603,7 @@ cdef class EntityCore:
             _raise_status(st, f"view mask {views if views is not None else sp.views:#x}: "
                               + ("names an unsupported view" if st == ERROR_NOT_SUPPORTED
                                  else "a route must belong to at least one view"))
-        h = _as_handle(neighbour)
+        h = self.handle_of(neighbour)
         st = self.core.check_nh_for(self.slot, h, &sp.neighbour)
         if st:
             _raise_status(st, f"neighbour {h:#x}: " + _nh_problem(st))
@@ -4591,7 +4611,7 @@ cdef class EntityCore:
             sp.n_nh = 0
             return 0
         if type(next_hops) is int or isinstance(next_hops, int):   # one next hop: no tuple
-            h = _as_handle(next_hops)
+            h = self.handle_of(next_hops)
             if h == 0:
                 sp.n_nh = 0
                 return 0
@@ -4619,6 +4639,9 @@ cdef class EntityCore:
 
     # Keyword-only parameters are matched in declaration order: the route
     # fields a caller passes on every call come first.
+    # The per-call methods are plain method descriptors (binding=False): CPython
+    # calls them directly, without the function object's own call layer.
+    @cython.binding(False)
     def add_route_to_dest(self, dest, RouteInfo route_info=None, *, neighbour=None,
                           next_hops=None, metric=None, preference=None, views=None,
                           route=None, bint return_handle=False, time_to_live=0xFFFFFFFF,
@@ -4732,6 +4755,7 @@ cdef class EntityCore:
         pass
 
     # -- route infos and exact-match routes (RtmGetExactMatchRoute, ...) ------
+    @cython.binding(False)
     def get_exact_match_route(self, prefix, matching_flags=0, route_info=None,
                               interface_index=0, target_views=0xFFFFFFFF):
         """A route of the destination ``prefix`` matching the criteria
@@ -4839,6 +4863,7 @@ cdef class EntityCore:
         return vm
 
     # -- per-call prefix queries (the facade adds the others) --------------
+    @cython.binding(False)
     def search_exact(self, prefix, views=0):
         """The destination with exactly this prefix, or ``None``.
 
@@ -4848,6 +4873,7 @@ cdef class EntityCore:
         """
         return self._search(prefix, views, 0)
 
+    @cython.binding(False)
     def search_best(self, prefix, views=0):
         """Longest match: the most specific destination containing ``prefix``
         (an address is a host prefix), or ``None``.  ``views`` and the result
@@ -4875,6 +4901,7 @@ cdef class EntityCore:
         """A DestInfo of every supported view (best route, no references)."""
         return _dest_info_obj(self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0), 0)
 
+    @cython.binding(False)
     def delete_route_to_dest(self, route):
         """Delete one of the caller's routes (``RtmDeleteRouteToDest``).
 
@@ -4914,7 +4941,7 @@ cdef inline uint32_t _u32(object v, str name) except? 0xFFFFFFFFU:
     cdef long x
     if type(v) is int:
         x = PyLong_AsLong_raw(v)        # -1 with OverflowError set beyond a C long
-        if 0 <= x <= 0xFFFFFFFF:
+        if (<unsigned long>x) <= 0xFFFFFFFFUL:     # (C comparison: no int object made)
             return <uint32_t>x
         if x == -1 and PyErr_Occurred_raw() != NULL:
             PyErr_Clear_raw()

@@ -881,6 +881,29 @@ def test_stale_next_hop_and_entity_handles(world):
             r.release_entities([h])
 
 
+def test_next_hop_handle_object_reused_after_its_next_hop_ends(world):
+    # the same int object passed call after call is converted once; each call
+    # still checks the handle it holds against the next hop as it is now
+    r = world.rip
+    h, _ = r.add_next_hop("203.0.113.200")
+    h = int(h)
+    before = world.rtm.counts(4)
+    r.add_route_to_dest("14.0.0.0/8", neighbour=h, next_hops=h)
+    r.add_route_to_dest("14.1.0.0/16", neighbour=h, next_hops=h)
+    r.delete_next_hop(h)                    # deleted, still used by the routes (U37)
+    with unchanged(world, InvalidParameter):
+        r.add_route_to_dest("14.2.0.0/16", neighbour=h, next_hops=h)
+    r.delete_routes(["14.0.0.0/8", "14.1.0.0/16"], neighbour=h)
+    assert world.rtm.counts(4) == before
+    fresh, _ = r.add_next_hop("203.0.113.201")     # takes the freed slot, a new generation
+    world.handles.append(fresh)
+    assert fresh & 0xFFFFFFFF == h & 0xFFFFFFFF and fresh != h
+    with unchanged(world, InvalidHandle):
+        r.add_route_to_dest("14.3.0.0/16", neighbour=h, next_hops=h)
+    with unchanged(world, InvalidHandle):
+        r.add_route_to_dest("14.3.0.0/16", neighbour=fresh, next_hops=h)
+
+
 def test_change_new_with_route_handle_is_not_an_error(world):
     # U44: CHANGE_NEW is ignored when a handle is given (not an error, no new route)
     _, f = world.rip.add_route_to_dest("10.0.0.0/8", route=world.r_rip, metric=5,
