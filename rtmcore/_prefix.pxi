@@ -132,12 +132,70 @@ cdef int _parse_v6(const char* s, Py_ssize_t n, uint64_t* hi, uint64_t* lo) noex
     return PARSE_OK
 
 
+cdef inline bint _v4_prefix_fast(const char* s, Py_ssize_t n, ParsedPrefix* out) noexcept nogil:
+    """One pass over the usual text, "a.b.c.d/len" or "a.b.c.d" with no host
+    bits: True with *out filled.  False on anything else (whitespace, IPv6,
+    a leading zero, a bad part or length, host bits): parse_prefix_c then
+    takes its general path, which also says what is wrong."""
+    cdef Py_ssize_t i = 0
+    cdef uint32_t acc = 0, part = 0, plen = 32, c
+    cdef int digits = 0, dots = 0
+    while i < n:
+        c = <uint8_t>s[i]
+        if c - 48 <= 9:
+            if digits == 3 or (digits == 1 and part == 0):
+                return 0
+            part = part * 10 + (c - 48)
+            digits += 1
+        elif c == 46 and digits and part <= 255 and dots < 3:
+            acc = (acc << 8) | part
+            part = 0
+            digits = 0
+            dots += 1
+        elif c == 47:
+            break
+        else:
+            return 0
+        i += 1
+    if dots != 3 or digits == 0 or part > 255:
+        return 0
+    acc = (acc << 8) | part
+    if i < n:                           # a length after '/': one or two digits, <= 32
+        i += 1
+        if i == n or n - i > 2:
+            return 0
+        plen = <uint8_t>s[i]
+        plen -= 48
+        if plen > 9:
+            return 0
+        if n - i == 2:
+            c = <uint8_t>s[i + 1]
+            c -= 48
+            if c > 9 or plen == 0:
+                return 0
+            plen = plen * 10 + c
+            if plen > 32:
+                return 0
+        if plen == 0:
+            if acc:
+                return 0                # host bits
+        elif plen < 32 and (acc << plen) != 0:
+            return 0
+    out.hi = (<uint64_t>acc) << 32
+    out.lo = 0
+    out.plen = plen
+    out.family = 4
+    return 1
+
+
 cdef int parse_prefix_c(const char* s, Py_ssize_t n, int strict, ParsedPrefix* out) noexcept nogil:
     """Parse "addr[/len]" (v4 or v6; no '/len' = host prefix) into *out."""
     cdef Py_ssize_t slash = -1, i
     cdef int is6 = 0, plen = -1, rc, digits = 0
     cdef uint32_t v4
     cdef uint64_t hi = 0, lo = 0, mhi, mlo
+    if _v4_prefix_fast(s, n, out):
+        return PARSE_OK
     # trim ASCII whitespace
     while n > 0 and (s[0] == 32 or s[0] == 9):
         s += 1

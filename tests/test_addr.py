@@ -330,3 +330,32 @@ def test_size_macros():
     assert RTM_SIZE_OF_DEST_INFO(2) == 2
     assert RTM_SIZE_OF_DEST_INFO(0) == 0
     assert RTM_SIZE_OF_ROUTE_INFO(16) == 16
+
+
+# ---------------------------------------------------------------------------
+# The one-pass IPv4 text path and the general parser agree
+# ---------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_OCTET = st.one_of(st.integers(0, 255).map(str), st.text("0123456789", min_size=0, max_size=4))
+_LENGTH = st.one_of(st.none(), st.integers(0, 40).map(str), st.text("0123456789", max_size=3))
+_TAIL = st.sampled_from(["", ".", "/", ":", "x", "..", "-", "/1", ".0"])
+
+
+def _outcome(text):
+    try:
+        a = NetAddress(text)
+    except rtmcore.RtmError as e:
+        return type(e), e.winerror
+    return _fields(a)
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(_OCTET, min_size=1, max_size=5), length=_LENGTH, tail=_TAIL)
+def test_ipv4_text_one_pass_agrees_with_general_parser(parts, length, tail):
+    # Text with a leading blank always takes the general parser (which trims
+    # it); the same text without it takes the one-pass path when it can.
+    text = ".".join(parts) + ("" if length is None else "/" + length) + tail
+    assert _outcome(text) == _outcome(" " + text)
+    if _outcome(text)[0] == 4:                  # accepted: the same network as ipaddress's
+        assert _outcome(text) == _fields(NetAddress(ipaddress.ip_network(text)))
