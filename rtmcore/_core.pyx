@@ -108,15 +108,19 @@ cdef extern from *:
        fewer TLB misses (bart IPv4, bulk add ready for queries: 234-282 ->
        152 ns a route in file order, 273-285 -> 188-204 shuffled).
 
-       The mapped blocks of a freed manager are kept for the next one (the
-       outgrown blocks of a live table are not: they would only add to the
-       process's resident size), up to a limit
+       The mapped blocks of a freed manager are kept for the next one, up to a limit
        (rtm_cache_limit bytes in all, set with rtmcore.memory_cache): a new
        table then fills pages that are already mapped instead of taking page
        faults and the kernel's zeroing.  Kept blocks stay resident: with
        MADV_FREE on them as well as 2 MiB pages, the tables built after the
        third one in a process took up to three times as long to link (the
-       cause was not pinned down).  A mapped block reads as zeros past
+       cause was not pinned down).  A block a live table outgrows goes back
+       to the kept ones if it came from them (header word 3), so that the
+       arrays of a table that grows by doubling each find kept pages, one
+       after the other, instead of the first array using up the kept blocks
+       on its way; a block mapped afresh and outgrown is unmapped (kept, it
+       would only add to the resident size of a process with one table).
+       A mapped block reads as zeros past
        what the program wrote, like a fresh mapping: header word 2 is the
        length handed out so far, and bytes beyond it are cleared when a
        reused block is handed out or grows. */
@@ -225,11 +229,13 @@ cdef extern from *:
             if (b != NULL) {
                 /* reads as a fresh mapping; pages mremap added are zeros already */
                 memset(b + RTM_HDR, 0, kept - RTM_HDR < size ? kept - RTM_HDR : size);
+                ((size_t*)b)[3] = 1;
             } else {
                 total = nt;
                 b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (b == (char*)MAP_FAILED) return NULL;
                 rtm_advise_huge(b, total);
+                ((size_t*)b)[3] = 0;
             }
             ((size_t*)b)[1] = 1;
             ((size_t*)b)[2] = size;
@@ -254,10 +260,11 @@ cdef extern from *:
         if (p == NULL) return;
         b = (char*)p - RTM_HDR;
         if (!((size_t*)b)[1]) free(b);
-        else if (keep) rtm_cache_put(b, ((size_t*)b)[0]);
+        else if (keep || ((size_t*)b)[3]) rtm_cache_put(b, ((size_t*)b)[0]);
         else munmap(b, ((size_t*)b)[0]);
     }
-    /* an outgrown array of a live table: its pages go back to the system */
+    /* an outgrown array (or a buffer) of a live table: its pages go back to
+       the system, or to the kept blocks if they came from there */
     static void rtm_free(void* p) { rtm_release(p, 0); }
     /* an array of a manager that is freed: kept for the next one */
     static void rtm_free_keep(void* p) { rtm_release(p, 1); }
@@ -288,7 +295,9 @@ cdef extern from *:
                     ((size_t*)c)[0] = kept;
                     ((size_t*)c)[1] = 1;
                     ((size_t*)c)[2] = size;
-                    munmap(b, total);
+                    ((size_t*)c)[3] = 1;
+                    if (((size_t*)b)[3]) rtm_cache_put(b, total);
+                    else munmap(b, total);
                     return c + RTM_HDR;
                 }
     #ifdef MREMAP_MAYMOVE
@@ -1574,6 +1583,12 @@ cdef class Core:
         cdef const char* p = <const char*>&self.nodes[x]
         rtm_prefetch(p)
         rtm_prefetch(p + 35)
+
+    cdef inline void prefetch_dest(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        """Start reading the index slot of a prefix before the work that comes
+        ahead of dest_get (a per-call add validates its arguments meanwhile),
+        so that the slot's cache miss overlaps that work."""
+        rtm_prefetch(&self.htab[(key_hash(hi, lo, plen, v6) >> 32) & (self.h_cap - 1)])
 
     cdef inline void prefetch_rows(self, PfRing* ring, Py_ssize_t i, Py_ssize_t n, int v6,
                                    const uint64_t[:] hi, const uint64_t[:] lo,
@@ -4706,6 +4721,7 @@ cdef class EntityCore:
         rc = to_key(dest, self.family, 1, &p)
         if rc:
             _raise_parse(rc, dest)
+        self.core.prefetch_dest(self.v6, p.hi, p.lo, p.plen)
         if notify_type or notify_handle:
             raise _errors.InvalidParameter("NotifyType / NotifyHandle are reserved: pass 0 / None")
         self.fill_spec(&sp, route_info, neighbour, next_hops, metric, preference, views, flags,
