@@ -953,10 +953,11 @@ def _set_snapshot_types(dest_info, dest_view_info):
 def memory_cache(limit=None):
     """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
 
-    The arrays of a manager that is freed (from 1 MiB up; not the arrays a
-    live table outgrows) are kept, up to ``limit`` bytes in all, and handed
-    to the next manager's tables, which then fill pages already mapped
-    instead of faulting in new ones.  Kept
+    The arrays of a manager that is freed (from 1 MiB up) are kept, up to
+    ``limit`` bytes in all, and handed to the next manager's tables, which
+    then fill pages already mapped instead of faulting in new ones; a kept
+    block that a live table outgrows is kept again (an outgrown block the
+    table mapped afresh is not).  Kept
     memory stays resident until a table takes it; pass ``limit`` (bytes) to
     change the limit, ``0`` to give every kept block back now and keep none
     from then on.  The default is 512 MiB.
