@@ -1731,10 +1731,16 @@ cdef class Core:
                 break
             finger = c.parent
         if finger:
-            cur = finger
-            parent = self.nodes[finger].parent
-            if parent:
-                pb = 1 if self.nodes[parent].child[1] == finger else 0
+            c = &self.nodes[finger]
+            if c.plen == plen:          # a glue node with nn's prefix: case 0 below
+                cur = finger
+                parent = c.parent
+                if parent:
+                    pb = 1 if self.nodes[parent].child[1] == finger else 0
+            else:                       # finger covers nn: go on from its child
+                parent = finger
+                pb = key_bit(hi, lo, c.plen)
+                cur = c.child[pb]
         while cur:
             c = &self.nodes[cur]
             if c.plen > plen or not key_covers(c.hi, c.lo, c.plen, hi, lo):
@@ -1898,19 +1904,21 @@ cdef class Core:
         with gil:
             raise MemoryError("trie: linking pending destinations")
 
-    cdef int pend_add(self, int v6, uint32_t x) except -1 nogil:
-        cdef size_t cap
-        cdef uint32_t* q
+    cdef inline int pend_add(self, int v6, uint32_t x) except -1 nogil:
         if self.pend_n[v6] == self.pend_cap[v6]:
-            cap = self.pend_cap[v6] * 2 if self.pend_cap[v6] else 1024
-            q = <uint32_t*>rtm_realloc(self.pend[v6], cap * sizeof(uint32_t))
-            if q == NULL:
-                with gil:
-                    raise MemoryError("pending destinations")
-            self.pend[v6] = q
-            self.pend_cap[v6] = cap
+            self.pend_grow(v6)
         self.pend[v6][self.pend_n[v6]] = x
         self.pend_n[v6] += 1
+        return 0
+
+    cdef int pend_grow(self, int v6) except -1 nogil:
+        cdef size_t cap = self.pend_cap[v6] * 2 if self.pend_cap[v6] else 1024
+        cdef uint32_t* q = <uint32_t*>rtm_realloc(self.pend[v6], cap * sizeof(uint32_t))
+        if q == NULL:
+            with gil:
+                raise MemoryError("pending destinations")
+        self.pend[v6] = q
+        self.pend_cap[v6] = cap
         return 0
 
     cdef void trie_splice(self, uint32_t x) noexcept nogil:
