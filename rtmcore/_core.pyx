@@ -4666,6 +4666,8 @@ cdef class EntityCore:
     # The per-call methods are plain method descriptors (binding=False): CPython
     # calls them directly, without the function object's own call layer.
     @cython.binding(False)
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")
     def add_route_to_dest(self, dest, RouteInfo route_info=None, *, neighbour=None,
                           next_hops=None, metric=None, preference=None, views=None,
                           route=None, bint return_handle=False, time_to_live=0xFFFFFFFF,
@@ -4781,6 +4783,8 @@ cdef class EntityCore:
 
     # -- route infos and exact-match routes (RtmGetExactMatchRoute, ...) ------
     @cython.binding(False)
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")
     def get_exact_match_route(self, prefix, matching_flags=0, route_info=None,
                               interface_index=0, target_views=0xFFFFFFFF):
         """A route of the destination ``prefix`` matching the criteria
@@ -4889,6 +4893,8 @@ cdef class EntityCore:
 
     # -- per-call prefix queries (the facade adds the others) --------------
     @cython.binding(False)
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")
     def search_exact(self, prefix, views=0):
         """The destination with exactly this prefix, or ``None``.
 
@@ -4899,6 +4905,8 @@ cdef class EntityCore:
         return self._search(prefix, views, 0)
 
     @cython.binding(False)
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")
     def search_best(self, prefix, views=0):
         """Longest match: the most specific destination containing ``prefix``
         (an address is a host prefix), or ``None``.  ``views`` and the result
@@ -4927,6 +4935,8 @@ cdef class EntityCore:
         return _dest_info_obj(self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0), 0)
 
     @cython.binding(False)
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")
     def delete_route_to_dest(self, route):
         """Delete one of the caller's routes (``RtmDeleteRouteToDest``).
 

@@ -1409,3 +1409,18 @@ def test_ipv4_batch_lookup_columns_equal_per_address_search(view_id):
                                                             d.dest_address.num_bits)
         assert int(res.dest[i]) == d.dest_handle
         assert int(res.next_hop[i]) == ent.get_route_info(d.best(view_id))[0].next_hops[0]
+
+
+def test_per_call_methods_keep_their_signatures():
+    # the per-call methods are plain method descriptors; help() and inspect
+    # still see their parameters and docstrings
+    import inspect
+    from rtmcore import Entity
+    sig = inspect.signature(Entity.add_route_to_dest)
+    assert list(sig.parameters)[:3] == ["self", "dest", "route_info"]
+    assert sig.parameters["neighbour"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["change_flags"].default == 0
+    for name in ("search_best", "search_exact", "get_exact_match_route", "delete_route_to_dest"):
+        fn = getattr(Entity, name)
+        assert "self" in inspect.signature(fn).parameters
+        assert fn.__doc__ and not fn.__doc__.startswith(name)
