@@ -92,6 +92,25 @@ cdef extern from *:
     #define RTM_GIL 1
     #endif
     static inline int rtm_clz64(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
+    /* The snapshot objects of the per-call queries, made through the types'
+       C slots (as object.__new__(cls) and tuple.__new__(cls, items) do, without
+       looking the methods up on every call). */
+    static PyObject* rtm_new_instance(PyObject* cls) {
+        PyObject* none = PyTuple_New(0);
+        PyObject* r;
+        if (none == NULL) return NULL;
+        r = PyBaseObject_Type.tp_new((PyTypeObject*)cls, none, NULL);
+        Py_DECREF(none);
+        return r;
+    }
+    static PyObject* rtm_tuple_as(PyObject* cls, PyObject* items) {
+        PyObject* args = PyTuple_Pack(1, items);
+        PyObject* r;
+        if (args == NULL) return NULL;
+        r = PyTuple_Type.tp_new((PyTypeObject*)cls, args, NULL);
+        Py_DECREF(args);
+        return r;
+    }
     static inline int rtm_popcount32(unsigned int x) { return __builtin_popcount(x); }
     #include <stdlib.h>
     #include <string.h>
@@ -342,6 +361,8 @@ cdef extern from *:
     const int RTM_DEBUG
     const int RTM_GIL
     int rtm_clz64(uint64_t x) noexcept nogil
+    object rtm_new_instance(object cls)
+    object rtm_tuple_as(object cls, object items)
     int rtm_popcount32(uint32_t x) noexcept nogil
     uint64_t rtm_now_ms() noexcept nogil
     void rtm_prefetch(const void* p) noexcept nogil
@@ -932,12 +953,12 @@ cdef object _DestViewInfo = None
 cdef object _dest_info_obj(tuple t, bint refs_held):
     """The facade's DestInfo of a Core.dest_info_c tuple, built without its
     Python __init__ (the dataclass only stores its fields)."""
-    cdef object o = _DestInfo.__new__(_DestInfo)
+    cdef object o = rtm_new_instance(_DestInfo)
     o.dest_handle = t[0]
     o.dest_address = t[1]
     o.last_changed = t[2]
     o.belongs_to_views = t[3]
-    o.view_info = [tuple.__new__(_DestViewInfo, v) for v in <list>t[4]]
+    o.view_info = [rtm_tuple_as(_DestViewInfo, v) for v in <list>t[4]]
     o._refs_held = refs_held
     return o
 
