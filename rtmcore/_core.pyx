@@ -127,19 +127,15 @@ cdef extern from *:
        fewer TLB misses (bart IPv4, bulk add ready for queries: 234-282 ->
        152 ns a route in file order, 273-285 -> 188-204 shuffled).
 
-       The mapped blocks of a freed manager are kept for the next one, up to a limit
+       The mapped blocks of a freed manager are kept for the next one (the
+       outgrown blocks of a live table are not: they would only add to the
+       process's resident size), up to a limit
        (rtm_cache_limit bytes in all, set with rtmcore.memory_cache): a new
        table then fills pages that are already mapped instead of taking page
        faults and the kernel's zeroing.  Kept blocks stay resident: with
        MADV_FREE on them as well as 2 MiB pages, the tables built after the
        third one in a process took up to three times as long to link (the
-       cause was not pinned down).  A block a live table outgrows goes back
-       to the kept ones if it came from them (header word 3), so that the
-       arrays of a table that grows by doubling each find kept pages, one
-       after the other, instead of the first array using up the kept blocks
-       on its way; a block mapped afresh and outgrown is unmapped (kept, it
-       would only add to the resident size of a process with one table).
-       A mapped block reads as zeros past
+       cause was not pinned down).  A mapped block reads as zeros past
        what the program wrote, like a fresh mapping: header word 2 is the
        length handed out so far, and bytes beyond it are cleared when a
        reused block is handed out or grows. */
@@ -159,9 +155,52 @@ cdef extern from *:
     static size_t rtm_cache_bytes = 0;
     static size_t rtm_cache_limit = (size_t)512 << 20;
     static pthread_mutex_t rtm_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+    /* Blocks from RTM_HUGE up are whole 2 MiB pages at 2 MiB-aligned
+       addresses, and they grow into 2 MiB-aligned places: only an aligned
+       2 MiB range can be one huge page, and mremap moves huge pages whole
+       only between aligned addresses (otherwise it splits them).  Without
+       this, a table's node array, grown by doubling, was mostly on 4 KiB
+       pages (bart IPv4: 28 of 77 MiB on 2 MiB pages). */
+    #define RTM_PMD ((size_t)2 << 20)
     static size_t rtm_map_size(size_t size) {
-        return (size + RTM_HDR + 4095) & ~(size_t)4095;
+        size_t t = (size + RTM_HDR + 4095) & ~(size_t)4095;
+        if (t >= RTM_HUGE) t = (t + RTM_PMD - 1) & ~(RTM_PMD - 1);
+        return t;
     }
+    static char* rtm_reserve(size_t total, int prot) {
+        /* total bytes of fresh mapping at a 2 MiB-aligned address (from
+           RTM_HUGE up; any page-aligned address below); MAP_FAILED on failure */
+        char* p;
+        size_t lead;
+        if (total < RTM_HUGE)
+            return (char*)mmap(NULL, total, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p = (char*)mmap(NULL, total + RTM_PMD, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == (char*)MAP_FAILED) return p;
+        lead = (RTM_PMD - ((size_t)p & (RTM_PMD - 1))) & (RTM_PMD - 1);
+        if (lead) munmap(p, lead);
+        munmap(p + lead + total, RTM_PMD - lead);
+        return p + lead;
+    }
+    #ifdef MREMAP_MAYMOVE
+    static char* rtm_grow_map(char* b, size_t total, size_t nt) {
+        /* mremap b (total bytes) to nt bytes, moving it to a 2 MiB-aligned
+           place when it must move; MAP_FAILED on failure (b unchanged) */
+        char* q;
+    #if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+        if (nt >= RTM_HUGE) {
+            q = (char*)mremap(b, total, nt, 0);            /* grows in place if it can */
+            if (q != (char*)MAP_FAILED) return q;
+            q = rtm_reserve(nt, PROT_NONE);
+            if (q != (char*)MAP_FAILED) {
+                char* r = (char*)mremap(b, total, nt, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+                if (r != (char*)MAP_FAILED) return r;
+                munmap(q, nt);
+            }
+        }
+    #endif
+        return (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
+    }
+    #endif
     static char* rtm_cache_take(size_t want, int any, size_t* total) {
         /* the smallest kept block of at least ``want`` bytes; else, with
            ``any``, the largest one (the caller grows it); its size in *total */
@@ -237,7 +276,7 @@ cdef extern from *:
             total = kept;
             if (b != NULL && kept < nt) {
     #ifdef MREMAP_MAYMOVE
-                char* q = (char*)mremap(b, kept, nt, MREMAP_MAYMOVE);
+                char* q = rtm_grow_map(b, kept, nt);
                 if (q == (char*)MAP_FAILED) { munmap(b, kept); b = NULL; }
                 else { b = q; total = nt; rtm_advise_huge(b, total); }
     #else
@@ -248,13 +287,11 @@ cdef extern from *:
             if (b != NULL) {
                 /* reads as a fresh mapping; pages mremap added are zeros already */
                 memset(b + RTM_HDR, 0, kept - RTM_HDR < size ? kept - RTM_HDR : size);
-                ((size_t*)b)[3] = 1;
             } else {
                 total = nt;
-                b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                b = rtm_reserve(total, PROT_READ | PROT_WRITE);
                 if (b == (char*)MAP_FAILED) return NULL;
                 rtm_advise_huge(b, total);
-                ((size_t*)b)[3] = 0;
             }
             ((size_t*)b)[1] = 1;
             ((size_t*)b)[2] = size;
@@ -279,11 +316,10 @@ cdef extern from *:
         if (p == NULL) return;
         b = (char*)p - RTM_HDR;
         if (!((size_t*)b)[1]) free(b);
-        else if (keep || ((size_t*)b)[3]) rtm_cache_put(b, ((size_t*)b)[0]);
+        else if (keep) rtm_cache_put(b, ((size_t*)b)[0]);
         else munmap(b, ((size_t*)b)[0]);
     }
-    /* an outgrown array (or a buffer) of a live table: its pages go back to
-       the system, or to the kept blocks if they came from there */
+    /* an outgrown array (or a buffer) of a live table: its pages go back to the system */
     static void rtm_free(void* p) { rtm_release(p, 0); }
     /* an array of a manager that is freed: kept for the next one */
     static void rtm_free_keep(void* p) { rtm_release(p, 1); }
@@ -314,13 +350,11 @@ cdef extern from *:
                     ((size_t*)c)[0] = kept;
                     ((size_t*)c)[1] = 1;
                     ((size_t*)c)[2] = size;
-                    ((size_t*)c)[3] = 1;
-                    if (((size_t*)b)[3]) rtm_cache_put(b, total);
-                    else munmap(b, total);
+                    munmap(b, total);
                     return c + RTM_HDR;
                 }
     #ifdef MREMAP_MAYMOVE
-                q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
+                q = rtm_grow_map(b, total, nt);
                 if (q == (char*)MAP_FAILED) return NULL;
                 rtm_advise_huge(q, nt);
                 ((size_t*)q)[0] = nt;
@@ -976,9 +1010,8 @@ def memory_cache(limit=None):
 
     The arrays of a manager that is freed (from 1 MiB up) are kept, up to
     ``limit`` bytes in all, and handed to the next manager's tables, which
-    then fill pages already mapped instead of faulting in new ones; a kept
-    block that a live table outgrows is kept again (an outgrown block the
-    table mapped afresh is not).  Kept
+    then fill pages already mapped instead of faulting in new ones (not the
+    arrays a live table outgrows).  Kept
     memory stays resident until a table takes it; pass ``limit`` (bytes) to
     change the limit, ``0`` to give every kept block back now and keep none
     from then on.  The default is 512 MiB.
