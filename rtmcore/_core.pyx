@@ -155,52 +155,9 @@ cdef extern from *:
     static size_t rtm_cache_bytes = 0;
     static size_t rtm_cache_limit = (size_t)512 << 20;
     static pthread_mutex_t rtm_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-    /* Blocks from RTM_HUGE up are whole 2 MiB pages at 2 MiB-aligned
-       addresses, and they grow into 2 MiB-aligned places: only an aligned
-       2 MiB range can be one huge page, and mremap moves huge pages whole
-       only between aligned addresses (otherwise it splits them).  Without
-       this, a table's node array, grown by doubling, was mostly on 4 KiB
-       pages (bart IPv4: 28 of 77 MiB on 2 MiB pages). */
-    #define RTM_PMD ((size_t)2 << 20)
     static size_t rtm_map_size(size_t size) {
-        size_t t = (size + RTM_HDR + 4095) & ~(size_t)4095;
-        if (t >= RTM_HUGE) t = (t + RTM_PMD - 1) & ~(RTM_PMD - 1);
-        return t;
+        return (size + RTM_HDR + 4095) & ~(size_t)4095;
     }
-    static char* rtm_reserve(size_t total, int prot) {
-        /* total bytes of fresh mapping at a 2 MiB-aligned address (from
-           RTM_HUGE up; any page-aligned address below); MAP_FAILED on failure */
-        char* p;
-        size_t lead;
-        if (total < RTM_HUGE)
-            return (char*)mmap(NULL, total, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        p = (char*)mmap(NULL, total + RTM_PMD, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == (char*)MAP_FAILED) return p;
-        lead = (RTM_PMD - ((size_t)p & (RTM_PMD - 1))) & (RTM_PMD - 1);
-        if (lead) munmap(p, lead);
-        munmap(p + lead + total, RTM_PMD - lead);
-        return p + lead;
-    }
-    #ifdef MREMAP_MAYMOVE
-    static char* rtm_grow_map(char* b, size_t total, size_t nt) {
-        /* mremap b (total bytes) to nt bytes, moving it to a 2 MiB-aligned
-           place when it must move; MAP_FAILED on failure (b unchanged) */
-        char* q;
-    #if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
-        if (nt >= RTM_HUGE) {
-            q = (char*)mremap(b, total, nt, 0);            /* grows in place if it can */
-            if (q != (char*)MAP_FAILED) return q;
-            q = rtm_reserve(nt, PROT_NONE);
-            if (q != (char*)MAP_FAILED) {
-                char* r = (char*)mremap(b, total, nt, MREMAP_MAYMOVE | MREMAP_FIXED, q);
-                if (r != (char*)MAP_FAILED) return r;
-                munmap(q, nt);
-            }
-        }
-    #endif
-        return (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
-    }
-    #endif
     static char* rtm_cache_take(size_t want, int any, size_t* total) {
         /* the smallest kept block of at least ``want`` bytes; else, with
            ``any``, the largest one (the caller grows it); its size in *total */
@@ -276,7 +233,7 @@ cdef extern from *:
             total = kept;
             if (b != NULL && kept < nt) {
     #ifdef MREMAP_MAYMOVE
-                char* q = rtm_grow_map(b, kept, nt);
+                char* q = (char*)mremap(b, kept, nt, MREMAP_MAYMOVE);
                 if (q == (char*)MAP_FAILED) { munmap(b, kept); b = NULL; }
                 else { b = q; total = nt; rtm_advise_huge(b, total); }
     #else
@@ -289,7 +246,7 @@ cdef extern from *:
                 memset(b + RTM_HDR, 0, kept - RTM_HDR < size ? kept - RTM_HDR : size);
             } else {
                 total = nt;
-                b = rtm_reserve(total, PROT_READ | PROT_WRITE);
+                b = (char*)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (b == (char*)MAP_FAILED) return NULL;
                 rtm_advise_huge(b, total);
             }
@@ -354,7 +311,7 @@ cdef extern from *:
                     return c + RTM_HDR;
                 }
     #ifdef MREMAP_MAYMOVE
-                q = rtm_grow_map(b, total, nt);
+                q = (char*)mremap(b, total, nt, MREMAP_MAYMOVE);
                 if (q == (char*)MAP_FAILED) return NULL;
                 rtm_advise_huge(q, nt);
                 ((size_t*)q)[0] = nt;
@@ -1008,10 +965,10 @@ def _set_snapshot_types(dest_info, dest_view_info):
 def memory_cache(limit=None):
     """Freed table memory kept for the next manager: ``{'limit', 'bytes', 'blocks'}``.
 
-    The arrays of a manager that is freed (from 1 MiB up) are kept, up to
-    ``limit`` bytes in all, and handed to the next manager's tables, which
-    then fill pages already mapped instead of faulting in new ones (not the
-    arrays a live table outgrows).  Kept
+    The arrays of a manager that is freed (from 1 MiB up; not the arrays a
+    live table outgrows) are kept, up to ``limit`` bytes in all, and handed
+    to the next manager's tables, which then fill pages already mapped
+    instead of faulting in new ones.  Kept
     memory stays resident until a table takes it; pass ``limit`` (bytes) to
     change the limit, ``0`` to give every kept block back now and keep none
     from then on.  The default is 512 MiB.
