@@ -1596,12 +1596,6 @@ cdef class Core:
         rtm_prefetch(p)
         rtm_prefetch(p + 35)
 
-    cdef inline void prefetch_dest(self, int v6, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
-        """Start reading the index slot of a prefix before the work that comes
-        ahead of dest_get (a per-call add validates its arguments meanwhile),
-        so that the slot's cache miss overlaps that work."""
-        rtm_prefetch(&self.htab[(key_hash(hi, lo, plen, v6) >> 32) & (self.h_cap - 1)])
-
     cdef inline void prefetch_rows(self, PfRing* ring, Py_ssize_t i, Py_ssize_t n, int v6,
                                    const uint64_t[:] hi, const uint64_t[:] lo,
                                    const uint8_t[:] plen) noexcept nogil:
@@ -4743,7 +4737,6 @@ cdef class EntityCore:
         rc = to_key(dest, self.family, 1, &p)
         if rc:
             _raise_parse(rc, dest)
-        self.core.prefetch_dest(self.v6, p.hi, p.lo, p.plen)
         if notify_type or notify_handle:
             raise _errors.InvalidParameter("NotifyType / NotifyHandle are reserved: pass 0 / None")
         self.fill_spec(&sp, route_info, neighbour, next_hops, metric, preference, views, flags,
