@@ -96,11 +96,11 @@ cdef extern from *:
        C slots (as object.__new__(cls) and tuple.__new__(cls, items) do, without
        looking the methods up on every call). */
     static PyObject* rtm_new_instance(PyObject* cls) {
-        PyObject* none = PyTuple_New(0);
+        PyObject* empty = PyTuple_New(0);
         PyObject* r;
-        if (none == NULL) return NULL;
-        r = PyBaseObject_Type.tp_new((PyTypeObject*)cls, none, NULL);
-        Py_DECREF(none);
+        if (empty == NULL) return NULL;
+        r = PyBaseObject_Type.tp_new((PyTypeObject*)cls, empty, NULL);
+        Py_DECREF(empty);
         return r;
     }
     static PyObject* rtm_tuple_as(PyObject* cls, PyObject* items) {
@@ -496,6 +496,15 @@ cdef inline bint node_is(const Node* n, uint64_t hi, uint64_t lo, int plen, uint
                          uint8_t want) noexcept nogil:
     """Node n has the prefix (hi, lo)/plen and ``flags & mask == want``."""
     return n.hi == hi and n.lo == lo and n.plen == plen and (n.flags & mask) == want
+
+
+cdef inline bint mem_is_zero(const void* p, size_t n) noexcept nogil:
+    cdef const uint8_t* b = <const uint8_t*>p
+    cdef size_t k
+    for k in range(n):
+        if b[k]:
+            return 0
+    return 1
 
 
 cdef inline uint64_t node_changed(const Node* n) noexcept nogil:
@@ -1318,12 +1327,8 @@ cdef class Core:
 
     cdef int check_fresh_node(self, uint32_t x) except -1 nogil:
         """RTM_DEBUG: a node slot never used reads as zeros in every per-node array."""
-        cdef const uint8_t* p = <const uint8_t*>&self.nodes[x]
-        cdef size_t k
         cdef int i
-        cdef bint ok = 1
-        for k in range(sizeof(Node)):
-            ok = ok and p[k] == 0
+        cdef bint ok = mem_is_zero(&self.nodes[x], sizeof(Node))
         for i in range(self.nv):
             ok = ok and self.bestv[i][x].route == 0 and self.bestv[i][x].nh == 0
         if self.pmask != NULL:
@@ -1339,11 +1344,7 @@ cdef class Core:
 
     cdef int check_fresh_route(self, uint32_t r) except -1 nogil:
         """RTM_DEBUG: a route slot never used reads as zeros in every per-route array."""
-        cdef const uint8_t* p = <const uint8_t*>&self.routes[r]
-        cdef size_t k
-        cdef bint ok = 1
-        for k in range(sizeof(RouteRec)):
-            ok = ok and p[k] == 0
+        cdef bint ok = mem_is_zero(&self.routes[r], sizeof(RouteRec))
         if self.rinfo != NULL:
             ok = ok and self.rinfo[r] == 0
         if self.rflags1 != NULL:
@@ -2240,7 +2241,6 @@ cdef class Core:
         the notification registrations it concerns (spec 1.11)."""
         cdef uint32_t cur, old, nh, out = 0, vbit, best_views = 0, fwd_views = 0
         cdef Best* b
-        cdef uint64_t* inview
         cdef int i
         for i in range(self.nv):
             vbit = 1u << self.view_id[i]
@@ -2263,13 +2263,7 @@ cdef class Core:
                 fwd_views |= vbit
                 b.route = cur
                 if (cur == 0) != (old == 0) and i < 2:
-                    inview = &self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i]
-                    if cur:
-                        inview[0] += 1
-                    else:
-                        inview[0] -= 1
-                    if self.fwd_on[i] or self.f6_on[i]:
-                        self.fwd_update(d, i, cur != 0)
+                    self.view_presence(d, i, cur != 0)
             elif cur and cur == r:
                 if best_changed:
                     out = CHANGE_BEST
@@ -2280,6 +2274,18 @@ cdef class Core:
             self.notify(d, touched, best_views, fwd_views)
         return out
 
+    cdef inline int view_presence(self, uint32_t d, int i, bint present) except -1 nogil:
+        """Destination d enters (``present``) or leaves view index i (< 2):
+        the view's count of destinations and its lookup index follow."""
+        cdef uint64_t* inview = &self.n_inview[(self.nodes[d].flags & NF_V6) != 0][i]
+        if present:
+            inview[0] += 1
+        else:
+            inview[0] -= 1
+        if self.fwd_on[i] or self.f6_on[i]:
+            self.fwd_update(d, i, present)
+        return 0
+
     cdef uint32_t dest_first_route(self, uint32_t d, uint32_t r) except 0xFFFFFFFFU nogil:
         """dest_reselect for a new route r that is the only route of d: it is
         the best route of every view it belongs to (d had none in any view, so
@@ -2288,7 +2294,7 @@ cdef class Core:
         cdef uint32_t views = rr.views, nh = self.route_nhs(r)[0] if rr.n_nh else 0
         cdef uint32_t vbit, best_views = 0
         cdef Best* b
-        cdef int i, v6 = (self.nodes[d].flags & NF_V6) != 0
+        cdef int i
         for i in range(self.nv):
             vbit = 1u << self.view_id[i]
             if not (views & vbit):
@@ -2299,9 +2305,7 @@ cdef class Core:
             best_views |= vbit
             if i < 2:
                 self.nodes[d].flags |= (NF_INV0 << i)
-                self.n_inview[v6][i] += 1
-                if self.fwd_on[i] or self.f6_on[i]:
-                    self.fwd_update(d, i, 1)
+                self.view_presence(d, i, 1)
         if self.regs_active:
             self.notify(d, views, best_views, best_views)
         return CHANGE_BEST if best_views else 0

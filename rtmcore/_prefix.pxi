@@ -139,6 +139,7 @@ cdef inline bint _v4_prefix_fast(const char* s, Py_ssize_t n, ParsedPrefix* out)
     takes its general path, which also says what is wrong."""
     cdef Py_ssize_t i = 0
     cdef uint32_t acc = 0, part = 0, plen = 32, c
+    cdef uint64_t mhi, mlo
     cdef int digits = 0, dots = 0
     while i < n:
         c = <uint8_t>s[i]
@@ -176,11 +177,9 @@ cdef inline bint _v4_prefix_fast(const char* s, Py_ssize_t n, ParsedPrefix* out)
             plen = plen * 10 + c
             if plen > 32:
                 return 0
-        if plen == 0:
-            if acc:
-                return 0                # host bits
-        elif plen < 32 and (acc << plen) != 0:
-            return 0
+    key_mask(plen, &mhi, &mlo)
+    if ((<uint64_t>acc) << 32) & ~mhi:
+        return 0                        # host bits
     out.hi = (<uint64_t>acc) << 32
     out.lo = 0
     out.plen = plen
