@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import socket
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Sequence
 
@@ -158,9 +159,10 @@ class LookupResult(NamedTuple):
 
 
 class _EnumState:
-    """An enumeration's cursor and criteria (manager-side, keyed by handle)."""
+    """An enumeration's cursor and criteria (manager-side, keyed by handle).
+    ``owner`` is the owning entity's slot (not the Entity: see _Registration)."""
 
-    def __init__(self, owner, kind, **kw):
+    def __init__(self, owner: int, kind, **kw):
         self.owner = owner
         self.kind = kind
         self.done = False
@@ -221,6 +223,40 @@ def _locked_manager(fn):
     return wrapper
 
 
+class _Registration:
+    """What a manager keeps of one registration.
+
+    It refers to neither the manager nor an :class:`Entity` object: the
+    manager holds these, and its Entity objects only weakly, so that a
+    manager and its entities form no reference cycle and their tables are
+    freed as soon as the last of them is dropped (a cycle would keep them
+    until the garbage collector's next full pass: one table after another
+    built in a loop would pile up)."""
+
+    __slots__ = ("event_callback", "export_methods", "handle", "info", "profile",
+                 "reserve_opaque_pointer", "slot", "v6")
+
+    def __init__(self, handle: int, slot: int, v6: int, info: EntityInfo, profile: RegnProfile,
+                 event_callback, export_methods: list, reserve_opaque_pointer: bool):
+        self.handle = handle
+        self.slot = slot
+        self.v6 = v6
+        self.info = info
+        self.profile = profile
+        self.event_callback = event_callback
+        self.export_methods = export_methods
+        self.reserve_opaque_pointer = reserve_opaque_pointer
+
+
+def _registration_field(name: str, doc: str) -> property:
+    def get(self):
+        return getattr(self._reg, name)
+
+    def set_(self, value):
+        setattr(self._reg, name, value)
+    return property(get, set_, doc=doc)
+
+
 @_lock_methods
 class Entity(EntityExtras, EntityCore):
     """A registered client of the manager (the RTMv2 registration handle).
@@ -228,11 +264,26 @@ class Entity(EntityExtras, EntityCore):
     Obtain one from :meth:`RoutingTableManager.register_entity`.  ``handle``
     is the registration handle; ``profile`` the registration profile; ``info``
     the identity.
+
+    An Entity keeps its manager alive; the manager keeps the registration
+    (its callback, methods and identity) but not the Entity object itself.
+    While the caller holds an Entity, :attr:`RoutingTableManager.entities`
+    returns that same object; once every reference to it is gone, a new one
+    for the same registration is made when needed (attributes a caller set
+    on the old object itself are not carried over).
     """
 
     manager: "RoutingTableManager"
-    profile: RegnProfile
-    info: EntityInfo
+    _reg: _Registration
+    info = _registration_field("info", "The registration's identity (EntityInfo).")
+    profile = _registration_field("profile", "The registration profile (RegnProfile).")
+    event_callback = _registration_field(
+        "event_callback", "``event_callback(entity_handle, event_type, context1, context2)`` "
+        "or None (see :meth:`RoutingTableManager.register_entity`).")
+    export_methods = _registration_field(
+        "export_methods", "The methods this entity exports (see invoke_method).")
+    reserve_opaque_pointer = _registration_field(
+        "reserve_opaque_pointer", "Whether the entity reserved an opaque pointer slot.")
 
     # -- registration ---------------------------------------------------------
     def deregister_entity(self) -> None:
@@ -815,7 +866,7 @@ class Entity(EntityExtras, EntityCore):
         may be moved out of the list while it is enumerated, decision U21)."""
         self._live()
         i = self.core.list_check(route_list, self.slot)
-        return self.manager._new_enum(_EnumState(self, "list", list_index=i,
+        return self.manager._new_enum(_EnumState(self.slot, "list", list_index=i,
                                                  routes=self.core.list_snapshot(i), pos=0,
                                                  list_handle=int(route_list)))
 
@@ -868,7 +919,7 @@ class Entity(EntityExtras, EntityCore):
     def _enum(self, handle, kind: str) -> "_EnumState":
         st = self.manager._enums.get(int(handle)) if isinstance(handle, (int, np.integer)) \
             else None
-        if st is None or st.owner is not self or (kind and st.kind != kind):
+        if st is None or st.owner != self.slot or (kind and st.kind != kind):
             raise E.InvalidHandle(f"invalid enumeration handle {handle!r}")
         return st
 
@@ -893,7 +944,7 @@ class Entity(EntityExtras, EntityCore):
             raise E.InvalidParameter(f"enum flags {enum_flags:#x}")
         cursor, rng = self._range_start(enum_flags, net_address)
         return self.manager._new_enum(_EnumState(
-            self, "dest", views=views, cursor=cursor, after=False, range=rng,
+            self.slot, "dest", views=views, cursor=cursor, after=False, range=rng,
             own=bool(enum_flags & C.RTM_ENUM_OWN_DESTS), protocol_id=protocol_id))
 
     def _next_dests(self, st: "_EnumState", n: int) -> tuple[list[int], bool]:
@@ -947,7 +998,7 @@ class Entity(EntityExtras, EntityCore):
             cursor, rng = self._range_start(enum_flags, start_dest)
             one = False
         return self.manager._new_enum(_EnumState(
-            self, "route", views=views, cursor=cursor, after=False, range=rng, one=one,
+            self.slot, "route", views=views, cursor=cursor, after=False, range=rng, one=one,
             own=bool(enum_flags & C.RTM_ENUM_OWN_ROUTES), match=matching_flags,
             criteria=criteria_route, interface=criteria_interface))
 
@@ -1004,7 +1055,7 @@ class Entity(EntityExtras, EntityCore):
         if enum_flags & ~0xF:
             raise E.InvalidParameter(f"enum flags {enum_flags:#x}")
         cursor, rng = self._range_start(enum_flags, net_address)
-        return self.manager._new_enum(_EnumState(self, "nexthop", cursor=cursor, range=rng,
+        return self.manager._new_enum(_EnumState(self.slot, "nexthop", cursor=cursor, range=rng,
                                                  after=False, last=None))
 
     def get_enum_next_hops(self, enum: int, num_next_hops: int | None = None) -> list[int]:
@@ -1053,7 +1104,7 @@ class Entity(EntityExtras, EntityCore):
             (C.RTM_ENUM_OWN_DESTS if own else 0)
         views = self._views(target_views)
         cursor, rng = self._range_start(flags, prefix)
-        st = _EnumState(self, "dest", views=views, cursor=cursor, after=False, range=rng,
+        st = _EnumState(self.slot, "dest", views=views, cursor=cursor, after=False, range=rng,
                         own=own, protocol_id=C.RTM_BEST_PROTOCOL)
         n = batch or self.profile.max_handles_in_enum
         while True:
@@ -1092,7 +1143,7 @@ class Entity(EntityExtras, EntityCore):
         if not (0 <= target_views <= 0xFFFFFFFF and 0 <= notify_flags <= 0xFFFFFFFF):
             raise E.InvalidParameter("target_views and notify_flags are 32-bit masks")
         h = self.core.notify_register(self.slot, int(target_views), int(notify_flags))
-        self.manager._notify[self.core.notify_check(h, self.slot)] = (h, self, context)
+        self.manager._notify[self.core.notify_check(h, self.slot)] = (h, self.slot, context)
         return h
 
     def deregister_from_change_notification(self, notify: int) -> None:
@@ -1273,8 +1324,9 @@ class RoutingTableManager:
         self.max_opaque_pointers = _check_max_opaque(max_opaque_pointers)
         self._core = Core(views, max_next_hops_in_route, max_notifications)
         self.max_handles_in_enum = max_handles_in_enum
-        self._entities: dict[int, Entity] = {}
-        self._notify: dict[int, tuple] = {}      # registration -> (handle, entity, context)
+        self._entities: dict[int, _Registration] = {}     # entity slot -> registration
+        self._views: weakref.WeakValueDictionary[int, Entity] = weakref.WeakValueDictionary()
+        self._notify: dict[int, tuple] = {}      # registration -> (handle, entity slot, context)
         self._enums: dict[int, _EnumState] = {}   # enumeration handle -> state
         self._enum_seq = 0
         self.clock = clock
@@ -1317,21 +1369,33 @@ class RoutingTableManager:
             raise E.InvalidParameter("exported methods must be callables (None leaves a gap)")
         v6 = _AF[address_family]
         h = self._core.ent_register(v6, protocol_id, instance_id)
-        ent = Entity.__new__(Entity)
-        ent._bind(self._core, h)
-        ent.manager = self
-        ent.info = EntityInfo(self.instance_id, C.AF_INET6 if v6 else C.AF_INET, protocol_id,
-                              instance_id)
-        ent.profile = RegnProfile(self._core.max_nh, self.max_handles_in_enum,
-                                  self._core.views_mask, bin(self._core.views_mask).count("1"))
-        ent.event_callback = event_callback
-        ent.export_methods = list(export_methods or [])
-        ent.reserve_opaque_pointer = bool(reserve_opaque_pointer)
-        self._entities[ent.slot] = ent
-        self._broadcast(ent, C.RTM_ENTITY_REGISTERED)
+        slot = self._core.ent_check(h)
+        reg = _Registration(
+            h, slot, v6,
+            EntityInfo(self.instance_id, C.AF_INET6 if v6 else C.AF_INET, protocol_id,
+                       instance_id),
+            RegnProfile(self._core.max_nh, self.max_handles_in_enum,
+                        self._core.views_mask, bin(self._core.views_mask).count("1")),
+            event_callback, list(export_methods or []), bool(reserve_opaque_pointer))
+        self._entities[slot] = reg
+        ent = self._entity(slot)
+        self._broadcast(reg, C.RTM_ENTITY_REGISTERED)
         return ent
 
-    def _broadcast(self, subject: Entity, event: int) -> None:
+    def _entity(self, slot: int) -> Entity:
+        """The Entity object of a registered slot: the one a caller holds, or
+        a new one (see :class:`_Registration`)."""
+        ent = self._views.get(slot)
+        if ent is None:
+            reg = self._entities[slot]
+            ent = Entity.__new__(Entity)
+            ent._bind(self._core, reg.handle)
+            ent.manager = self
+            ent._reg = reg
+            self._views[slot] = ent
+        return ent
+
+    def _broadcast(self, subject: _Registration, event: int) -> None:
         for other in list(self._entities.values()):
             if other is subject or other.v6 != subject.v6 or other.event_callback is None:
                 continue
@@ -1341,13 +1405,14 @@ class RoutingTableManager:
     def _deregister(self, ent: Entity) -> None:
         for g in self._core.notify_entity_regs(ent.slot):
             self._notify.pop(g, None)
-        for h in [h for h, st in self._enums.items() if st.owner is ent]:
+        for h in [h for h, st in self._enums.items() if st.owner == ent.slot]:
             del self._enums[h]
         for i in self._core.list_entity_lists(ent.slot):
             self._core.list_delete(i)
         self._core.ent_deregister(ent.slot)
-        del self._entities[ent.slot]
-        self._broadcast(ent, C.RTM_ENTITY_DEREGISTERED)
+        reg = self._entities.pop(ent.slot)
+        self._views.pop(ent.slot, None)
+        self._broadcast(reg, C.RTM_ENTITY_DEREGISTERED)
         self._dispatch()
 
     def _next_timer(self):
@@ -1381,8 +1446,8 @@ class RoutingTableManager:
         now = self._core.clock_now()
         while True:
             has_cb = np.zeros(max(self._entities, default=0) + 1, np.uint8)
-            for slot, ent in self._entities.items():
-                has_cb[slot] = ent.event_callback is not None
+            for slot, reg in self._entities.items():
+                has_cb[slot] = reg.event_callback is not None
             # Routes of owners without a callback are deleted in the engine, in
             # time order, up to the first expiry that needs a Python call.
             deleted, item = self._core.expire_step(now, has_cb)
@@ -1391,7 +1456,8 @@ class RoutingTableManager:
                 break
             self._dispatch()
             r = item[1]
-            owner = self._entities.get(self._core.route_owner(r))
+            slot = self._core.route_owner(r)
+            owner = self._entity(slot) if slot in self._entities else None
             h = self._core.route_handle(r)
             self._core.reference_handles([h])
             fired += 1
@@ -1441,11 +1507,12 @@ class RoutingTableManager:
                 if not regs:
                     break
                 for g in regs:
-                    h, ent, context = self._notify.get(g, (0, None, None))
-                    if ent is None or ent.event_callback is None:
+                    h, slot, context = self._notify.get(g, (0, 0, None))
+                    reg = self._entities.get(slot)
+                    if reg is None or reg.event_callback is None:
                         continue
                     try:
-                        ent.event_callback(ent.handle, C.RTM_CHANGE_NOTIFICATION, h, context)
+                        reg.event_callback(reg.handle, C.RTM_CHANGE_NOTIFICATION, h, context)
                     except Exception as exc:  # noqa: BLE001 - re-raised below
                         error = error or exc
         finally:
@@ -1460,7 +1527,7 @@ class RoutingTableManager:
     @property
     def entities(self) -> list[Entity]:
         """The registered entities, in registration-slot order."""
-        return [self._entities[s] for s in sorted(self._entities)]
+        return [self._entity(s) for s in sorted(self._entities)]
 
     @_locked_manager
     def counts(self, family: int = 4) -> tuple[int, int]:

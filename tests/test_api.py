@@ -6,9 +6,11 @@ queries, exact-match routes, references, the Pythonic searches, the NumPy bulk
 paths and deregistration; IPv6 equivalents of the main paths at the end.
 Error codes are in test_errors.py.
 """
+import gc
 import ipaddress
 import random
 import socket
+import weakref
 
 import numpy as np
 import pytest
@@ -16,7 +18,8 @@ import pytest
 from rtmcore import (AF_INET, AF_INET6, DELETE_NOT_FOUND, NetAddress, NextHopInfo,
                      PROTO_IP_BGP, PROTO_IP_OSPF, PROTO_IP_RIP, PrefInfo, RegnProfile, RouteInfo,
                      RoutingTableManager, EntityInfo, DestInfo,
-                     RTM_BEST_PROTOCOL, RTM_ENTITY_DEREGISTERED, RTM_ENTITY_REGISTERED,
+                     RTM_BEST_PROTOCOL, RTM_CHANGE_NOTIFICATION, RTM_ENTITY_DEREGISTERED,
+                     RTM_ENTITY_REGISTERED,
                      RTM_MATCH_FULL, RTM_MATCH_INTERFACE, RTM_MATCH_NEIGHBOUR,
                      RTM_MATCH_NEXTHOP, RTM_MATCH_NONE, RTM_MATCH_OWNER, RTM_MATCH_PREF,
                      RTM_NEXTHOP_CHANGE_NEW, RTM_NEXTHOP_FLAGS_REMOTE, RTM_NEXTHOP_STATE_CREATED,
@@ -123,6 +126,48 @@ def test_reregister_after_deregistration(rtm):
     b = rtm.register_entity(PROTO_IP_RIP, 1)
     assert b.info == EntityInfo(0, AF_INET, PROTO_IP_RIP, 1)
     assert rtm.entities == [b]
+
+
+def test_dropping_a_manager_and_its_entities_frees_it_without_the_collector():
+    # A manager and its entities form no reference cycle: the tables go when
+    # the last reference does, not at the collector's next full pass.
+    gc.disable()
+    try:
+        m = RoutingTableManager()
+        e = m.register_entity(PROTO_IP_RIP, 1, event_callback=lambda *a: None,
+                              export_methods=[lambda *a: b""])
+        nh, _ = e.add_next_hop("192.0.2.1")
+        e.add_route_to_dest("10.0.0.0/8", neighbour=nh, next_hops=nh)
+        e.register_for_change_notification(context="ctx")
+        e.create_dest_enum()
+        e.create_route_list()
+        ref = weakref.ref(m)
+        del m, e
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_entity_object_dropped_keeps_its_registration():
+    seen = []
+    m = RoutingTableManager()
+    e = m.register_entity(PROTO_IP_RIP, 1, event_callback=lambda *a: seen.append(a[:2]))
+    h = e.handle
+    e.register_for_change_notification(context="ctx")
+    ref = weakref.ref(e)
+    del e
+    assert ref() is None
+    other = m.register_entity(PROTO_IP_OSPF, 1)
+    assert seen == [(h, RTM_ENTITY_REGISTERED)]
+    nh, _ = other.add_next_hop("192.0.2.1")
+    other.add_route_to_dest("10.0.0.0/8", neighbour=nh, next_hops=nh)
+    assert seen[-1] == (h, RTM_CHANGE_NOTIFICATION)
+    again = m.entities[0]
+    assert again.handle == h and again.info == EntityInfo(0, AF_INET, PROTO_IP_RIP, 1)
+    assert m.entities[0] is again          # the same object while it is held
+    again.deregister_entity()
+    assert m.entities == [other]
+    assert seen[-1] == (h, RTM_CHANGE_NOTIFICATION)    # no event of its own deregistration
 
 
 def test_get_registered_entities_same_family_caller_included(rtm):

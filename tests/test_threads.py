@@ -93,3 +93,37 @@ def test_a_holder_that_sleeps_keeps_every_waiter_out():
     assert seen_inside and all(seen_inside)
     assert rtm.counts(4) == (3 * per_writer, 3 * per_writer)
     rtm.check_invariants()
+
+
+def test_every_public_entity_method_takes_the_manager_lock():
+    """The facade's own methods are wrapped in the lock (the per-call ones
+    of the engine take it themselves)."""
+    import inspect
+
+    from rtmcore.manager import Entity
+    unlocked = [name for name, fn in vars(Entity).items()
+                if not name.startswith("_") and inspect.isfunction(fn)
+                and not inspect.isgeneratorfunction(fn) and not hasattr(fn, "__wrapped__")]
+    assert unlocked == []
+    assert "add_routes" in vars(Entity) and "lookup" in vars(Entity)
+
+
+def test_a_bulk_call_waits_while_another_thread_holds_the_lock():
+    import time
+    rtm = rtmcore.RoutingTableManager()
+    ent = rtm.register_entity(rtmcore.PROTO_IP_BGP)
+    addrs = np.arange(1000, dtype=np.uint32) << np.uint32(8)
+    done = threading.Event()
+
+    def bulk():
+        ent.add_routes(addrs, 24, metric=1)
+        done.set()
+
+    with rtm.core:
+        t = threading.Thread(target=bulk)
+        t.start()
+        time.sleep(0.2)                 # the GIL goes to the bulk thread, which must wait
+        assert not done.is_set()
+        assert rtm.counts(4) == (0, 0)
+    t.join()
+    assert rtm.counts(4) == (1000, 1000)
