@@ -1527,7 +1527,8 @@ class RoutingTableManager:
     @property
     def entities(self) -> list[Entity]:
         """The registered entities, in registration-slot order."""
-        return [self._entity(s) for s in sorted(self._entities)]
+        with self._core:
+            return [self._entity(s) for s in sorted(self._entities)]
 
     @_locked_manager
     def counts(self, family: int = 4) -> tuple[int, int]:
