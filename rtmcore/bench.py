@@ -1838,10 +1838,29 @@ def render_memory(res: SuiteResult) -> list:
             rows.append([f"{fam} {case}" if first else "", m.impl, _bytes(m.rss_bytes),
                          f"{m.per_unit:,.0f} /{m.unit}", alloc, ratio])
             first = False
-    out = _table(headers, rows, "llrrrl") + index_lines
+    out = _table(headers, rows, "llrrrl") + index_lines + _further_route_lines(res)
     if any(m.rss_bytes < _MIN_RSS for m in res.measurements if m.unit != "index"):
         out.append("(RSS growth below 1 MiB is within the noise of freed memory the allocator "
                    "reuses: use a larger table)")
+    return out
+
+
+def _further_route_lines(res: SuiteResult) -> list:
+    """What a route on a destination that has routes already costs: the
+    RSS of rtmcore's peers' views less that of its one table (one route a
+    prefix), over the difference in routes."""
+    out = []
+    for fam in dict.fromkeys(m.family for m in res.measurements):
+        own = [m for m in res.measurements
+               if m.family == fam and not m.baseline and m.unit in ("route", "prefix")]
+        views = next((m for m in own if m.unit == "route"), None)
+        table = next((m for m in own if m.unit == "prefix"), None)
+        if views is None or table is None or views.count <= table.count:
+            continue
+        extra = views.count - table.count
+        per = (views.rss_bytes - table.rss_bytes) / extra
+        out.append(f"{fam} a further route on a destination that has one: {per:,.0f} B of RSS "
+                   f"(the peers' views less the one table, over the {extra:,} routes more)")
     return out
 
 

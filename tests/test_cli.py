@@ -43,6 +43,7 @@ def test_quick_bench_succeeds_and_prints_every_suite(quick_run):
     assert "FAILED" not in p.stdout
     assert "vs pytricia" in p.stdout or "vs dict" in p.stdout
     assert "lookup index" in p.stdout
+    assert "a further route on a destination that has one" in p.stdout
     assert "rtmcore bench: suite" in p.stderr          # progress goes to stderr
 
 
@@ -85,6 +86,22 @@ def test_quick_bench_json(quick_run):
             assert all(t > 0 for t in x["seconds"])
             assert x["ns_per_op"] > 0 and x["ops_per_second"] > 0
     assert r["timing"]["total_seconds"] > 0
+
+
+def test_further_route_line_is_the_rss_difference_over_the_route_difference():
+    res = bench.SuiteResult("memory")
+    mm = bench.MemoryMeasurement
+    res.measurements += [
+        mm("memory", "IPv4", "4 peers' views", "rtmcore (bulk load)", 4000, "route", 700_000),
+        mm("memory", "IPv4", "4 peers' views", "dict RIB", 4000, "route", 9_000_000,
+           baseline=True),
+        mm("memory", "IPv4", "one table", "rtmcore (bulk load)", 1000, "prefix", 160_000),
+        mm("memory", "IPv4", "one table", "pytricia", 1000, "prefix", 130_000, baseline=True),
+        mm("memory", "IPv6", "one table", "rtmcore (bulk load)", 100, "prefix", 20_000)]
+    lines = bench._further_route_lines(res)
+    assert lines == ["IPv4 a further route on a destination that has one: 180 B of RSS "
+                     "(the peers' views less the one table, over the 3,000 routes more)"]
+    assert any(line == lines[0] for line in bench.render_memory(res))
 
 
 def test_python_dash_m_rtmcore_version():
