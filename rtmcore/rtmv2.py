@@ -133,6 +133,7 @@ import operator
 import weakref
 from dataclasses import dataclass
 
+from . import constants as _C
 from . import errors as _E
 from .addr import *  # noqa: F401,F403
 from .addr import RTM_IPV6_GET_ADDR_AND_LEN, RTM_IPV6_SET_ADDR_AND_LEN
@@ -140,7 +141,6 @@ from .addr import __all__ as _ADDR_ALL
 from .constants import *  # noqa: F401,F403
 from .constants import (INFINITE, IPV6_ADDRESS_LEN_IN_BYTES, RTM_BEST_PROTOCOL,
                         RTM_MATCH_NONE, RTM_VIEW_MASK_ALL)
-from .constants import __all__ as _CONST_ALL
 from .errors import (ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS,  # noqa: F401
                      ERROR_BAD_CONFIGURATION, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER,
                      ERROR_INVALID_DATA, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
@@ -208,7 +208,8 @@ __all__ = (_FUNCTIONS + ["NEW_HANDLE", "RoutingTableManager", "Entity", "EntityI
                          "RegnProfile", "NetAddress", "PrefInfo", "RouteInfo", "NextHopInfo",
                          "DestInfo", "DestViewInfo", "RtmError", "EntityMethodInput",
                          "EntityMethodOutput"]
-           + list(_CONST_ALL) + list(_ADDR_ALL) + _STATUS_NAMES)
+           + [n for n in dir(_C) if not n.startswith("_")] + list(_ADDR_ALL)
+           + _STATUS_NAMES)
 
 _U64 = (1 << 64) - 1
 
