@@ -580,6 +580,42 @@ V6_ORDER = ["::/0", "2001:db8::/32", "2001:db8::/48", "2001:db8::/63", "2001:db8
             "2001:db9::/32", "fe80::/10"]
 
 
+@pytest.mark.parametrize("long_share", [0.0, 0.01, 0.5, 1.0])
+def test_ipv6_bulk_load_in_random_order_links_in_prefix_order(long_share):
+    """Destinations added in random order are linked after a sort of their
+    keys; prefixes longer than /64 (with low bits) are sorted apart and
+    merged in.  Whatever their share, the trie holds, enumerates in prefix
+    order and answers longest matches like a brute-force search."""
+    import numpy as np
+
+    from rtmcore import RoutingTableManager
+    rng = np.random.default_rng(int(long_share * 100))
+    bases = [int(ipaddress.IPv6Address(a)) for a in ("2001:db8::", "2001:db8:8000::",
+                                                      "2a00:1450::", "fd00::")]
+    nets = set()
+    while len(nets) < 2000:
+        long = rng.random() < long_share
+        plen = int(rng.integers(65, 129) if long else rng.integers(24, 65))
+        addr = bases[int(rng.integers(len(bases)))] | int(rng.integers(0, 1 << 62)) << 40 \
+            | int(rng.integers(0, 1 << 40))
+        addr &= ((1 << 128) - 1) ^ ((1 << (128 - plen)) - 1)
+        nets.add((addr, plen))
+    rows = list(nets)
+    rng.shuffle(rows)
+    cols = np.array([[a >> 64, a & ((1 << 64) - 1)] for a, _ in rows], np.uint64)
+    rtm = RoutingTableManager()
+    ent = rtm.register_entity(PROTO_IP_BGP, 0, AF_INET6)
+    ent.add_routes(cols, np.array([p for _, p in rows], np.uint8), metric=1)
+    rtm.check_invariants()
+    expected = [f"{ipaddress.IPv6Address(a)}/{p}" for a, p in sorted(nets)]
+    assert [d.prefix for d in ent.destinations()] == expected
+    for a, p in rows[:150]:
+        probe = a | int(rng.integers(0, 1 << min(62, 128 - p))) if p < 128 else a
+        best = max(q for b, q in nets if (probe >> (128 - q)) == (b >> (128 - q)))
+        hit = ent.search_best(f"{ipaddress.IPv6Address(probe)}/128")
+        assert hit is not None and hit.dest_address.plen == best
+
+
 def test_ipv6_order_next_and_range(rip, rip6):
     add(rip, "10.0.0.0/8")
     for p in V6:
