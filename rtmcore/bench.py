@@ -36,6 +36,7 @@ import itertools
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import statistics
@@ -639,6 +640,9 @@ class Measurement:
     ops: int
     unit: str
     seconds: list = field(default_factory=list)
+    user_seconds: list = field(default_factory=list)    # CPU time of each repeat, in user
+    sys_seconds: list = field(default_factory=list)     # ... and in kernel mode
+    minor_faults: list = field(default_factory=list)    # page faults of each repeat
     baseline: bool = False           # a baseline (not rtmcore)
     bytes_per: float | None = None   # memory per unit, where it applies
     extra: dict = field(default_factory=dict)
@@ -653,12 +657,20 @@ class Measurement:
     def ops_per_s(self) -> float:
         return self.ops / self.median if self.median > 0 else float("inf")
 
+    def kernel_share(self) -> float | None:
+        """Share of the CPU time spent in the kernel (page faults, clearing
+        fresh memory) over the repeats; None when too little was measured."""
+        cpu = sum(self.user_seconds) + sum(self.sys_seconds)
+        return sum(self.sys_seconds) / cpu if cpu >= 0.005 else None
+
     def to_json(self) -> dict:
         return {"suite": self.suite, "family": self.family, "case": self.case,
                 "impl": self.impl, "baseline": self.baseline, "ops": self.ops, "unit": self.unit,
                 "repeats": len(self.seconds), "seconds": self.seconds,
                 "median_seconds": self.median, "ns_per_op": self.ns_per_op(),
                 "ns_per_op_repeats": [self.ns_per_op(s) for s in self.seconds],
+                "user_seconds": self.user_seconds, "sys_seconds": self.sys_seconds,
+                "minor_faults": self.minor_faults,
                 "ops_per_second": self.ops_per_s(), "bytes_per_unit": self.bytes_per,
                 **({"extra": self.extra} if self.extra else {})}
 
@@ -828,11 +840,16 @@ def measure(ctx: Context, suite: str, family: str, case: str, impl: str, ops: in
         label = f"{suite} {family}: {impl}" + (f" [{r + 1}/{repeat}]" if repeat > 1 else "")
         with ctx.progress.task(label, ops) as task:
             gc.disable()
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
             try:
                 el = run(state, task)
             finally:
+                r1 = resource.getrusage(resource.RUSAGE_SELF)
                 gc.enable()
         m.seconds.append(float(el))
+        m.user_seconds.append(r1.ru_utime - r0.ru_utime)
+        m.sys_seconds.append(r1.ru_stime - r0.ru_stime)
+        m.minor_faults.append(r1.ru_minflt - r0.ru_minflt)
         if check is not None:
             check(state, r)
         if keep is not None:
@@ -1785,7 +1802,7 @@ def _groups(ms: list) -> list:
 
 def render_speed(res: SuiteResult) -> list:
     headers = ["family / case", "implementation", "ops/s", "ns/op", "spread (min–max)", "n",
-               "vs baseline"]
+               "kernel", "vs baseline"]
     rows = []
     for (fam, case), ms in _groups(res.measurements):
         ref = _reference(ms)
@@ -1799,10 +1816,12 @@ def render_speed(res: SuiteResult) -> list:
                 ratio = "(reference)"
             else:
                 ratio = f"×{ref.ns_per_op() / m.ns_per_op():.2f} vs {_short(ref.impl)}"
+            ks = m.kernel_share()
             rows.append([f"{fam} {case}" if first else "", m.impl, _si(m.ops_per_s()),
-                         _ns(m.ns_per_op()), spread, len(m.seconds), ratio])
+                         _ns(m.ns_per_op()), spread, len(m.seconds),
+                         "—" if ks is None else f"{100 * ks:.0f} %", ratio])
             first = False
-    return _table(headers, rows, "llrrrrl")
+    return _table(headers, rows, "llrrrrrl")
 
 
 _MIN_RSS = 1 << 20
@@ -1897,7 +1916,8 @@ def render_report(report: dict, results: dict) -> str:
                  "min–max; fresh table per repeat for mutating cases; GC off while timing")
     lines.append("op = one route (load, add), one address or prefix (lookup), one event "
                  "(updates); ×k = k times the throughput of the baseline named, same case, "
-                 "same run")
+                 "same run; kernel = share of the case's CPU time spent in the kernel (page "
+                 "faults, clearing fresh memory), which a busy or memory-starved machine inflates")
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
     for name in SUITES:

@@ -85,6 +85,9 @@ def test_quick_bench_json(quick_run):
             assert x["ops"] > 0 and x["repeats"] == len(x["seconds"]) >= 1
             assert all(t > 0 for t in x["seconds"])
             assert x["ns_per_op"] > 0 and x["ops_per_second"] > 0
+            assert len(x["user_seconds"]) == len(x["sys_seconds"]) == len(x["minor_faults"]) \
+                == x["repeats"]
+            assert min(x["user_seconds"] + x["sys_seconds"] + x["minor_faults"]) >= 0
     assert r["timing"]["total_seconds"] > 0
 
 
@@ -102,6 +105,20 @@ def test_further_route_line_is_the_rss_difference_over_the_route_difference():
     assert lines == ["IPv4 a further route on a destination that has one: 180 B of RSS "
                      "(the peers' views less the one table, over the 3,000 routes more)"]
     assert any(line == lines[0] for line in bench.render_memory(res))
+
+
+def test_kernel_share_of_a_case():
+    m = bench.Measurement("add", "IPv4", "case", "impl", 10, "route", seconds=[1.0, 1.0],
+                          user_seconds=[0.3, 0.5], sys_seconds=[0.1, 0.1])
+    assert m.kernel_share() == pytest.approx(0.2)
+    assert m.to_json()["sys_seconds"] == [0.1, 0.1]
+    tiny = bench.Measurement("add", "IPv4", "case", "impl", 10, "route", seconds=[1e-4, 2e-4],
+                             user_seconds=[0.001, 0.001], sys_seconds=[0.0, 0.0])
+    assert tiny.kernel_share() is None            # under 5 ms of CPU: not shown
+    res = bench.SuiteResult("add")
+    res.measurements += [m, tiny]
+    rows = bench.render_speed(res)
+    assert "kernel" in rows[0] and "20 %" in rows[2] and "—" in rows[3]
 
 
 def test_python_dash_m_rtmcore_version():
