@@ -93,8 +93,8 @@ cdef extern from *:
     #endif
     static inline int rtm_clz64(unsigned long long x) { return x ? __builtin_clzll(x) : 64; }
     /* The snapshot objects of the per-call queries, made through the types'
-       C slots (as object.__new__(cls) and tuple.__new__(cls, items) do, without
-       looking the methods up on every call). */
+       C slots (as object.__new__(cls) does, and tuple.__new__(cls, items)
+       without the items tuple), without looking methods up on every call. */
     static PyObject* rtm_new_instance(PyObject* cls) {
         PyObject* empty = PyTuple_New(0);
         PyObject* r;
@@ -103,12 +103,28 @@ cdef extern from *:
         Py_DECREF(empty);
         return r;
     }
-    static PyObject* rtm_tuple_as(PyObject* cls, PyObject* items) {
-        PyObject* args = PyTuple_Pack(1, items);
-        PyObject* r;
-        if (args == NULL) return NULL;
-        r = PyTuple_Type.tp_new((PyTypeObject*)cls, args, NULL);
-        Py_DECREF(args);
+    /* A DestViewInfo (a tuple subclass of six ints), filled in place. */
+    static PyObject* rtm_view_info(PyObject* cls, unsigned int view_id, unsigned int count,
+                                   unsigned long long route, unsigned long long owner,
+                                   unsigned int flags, unsigned long long hold) {
+        PyObject* r = ((PyTypeObject*)cls)->tp_alloc((PyTypeObject*)cls, 6);
+        PyObject* v[6];
+        int i;
+        if (r == NULL) return NULL;
+        v[0] = PyLong_FromUnsignedLong(view_id);
+        v[1] = PyLong_FromUnsignedLong(count);
+        v[2] = PyLong_FromUnsignedLongLong(route);
+        v[3] = PyLong_FromUnsignedLongLong(owner);
+        v[4] = PyLong_FromUnsignedLong(flags);
+        v[5] = PyLong_FromUnsignedLongLong(hold);
+        for (i = 0; i < 6; i++) {
+            if (v[i] == NULL) {         /* items set so far go with r; the rest here */
+                for (; i < 6; i++) Py_XDECREF(v[i]);
+                Py_DECREF(r);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(r, i, v[i]);
+        }
         return r;
     }
     static inline int rtm_popcount32(unsigned int x) { return __builtin_popcount(x); }
@@ -353,7 +369,8 @@ cdef extern from *:
     const int RTM_GIL
     int rtm_clz64(uint64_t x) noexcept nogil
     object rtm_new_instance(object cls)
-    object rtm_tuple_as(object cls, object items)
+    object rtm_view_info(object cls, uint32_t view_id, uint32_t count, uint64_t route,
+                         uint64_t owner, uint32_t flags, uint64_t hold)
     int rtm_popcount32(uint32_t x) noexcept nogil
     uint64_t rtm_now_ms() noexcept nogil
     void rtm_prefetch(const void* p) noexcept nogil
@@ -1007,8 +1024,9 @@ cdef object _dest_info_obj(tuple t, bint refs_held):
     o.dest_address = t[1]
     o.last_changed = t[2]
     o.belongs_to_views = t[3]
-    o.view_info = [rtm_tuple_as(_DestViewInfo, v) for v in <list>t[4]]
+    o.view_info = t[4]
     o._refs_held = refs_held
+    o._notify = 0
     return o
 
 
@@ -3383,8 +3401,8 @@ cdef class Core:
                            bint take_refs):
         """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).
 
-        view infos: one (view_id, num_routes, route_h, owner_h, dest_flags,
-        hold_route_h) per supported view in ``views``, ascending view id.
+        view infos: one DestViewInfo (view_id, num_routes, route_h, owner_h,
+        dest_flags, hold_route_h) per supported view in ``views``, ascending view id.
         ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
         With ``take_refs`` each returned handle gains a reference."""
         cdef Node* n = &self.nodes[d]
@@ -3416,10 +3434,10 @@ cdef class Core:
             held = self.hold_route(d, i)
             if take_refs and held:
                 self.take_ref(KIND_ROUTE, held)
-            vis.append((self.view_id[i], cnt, self.h_route(best),
-                        self.h_ent(self.routes[best].owner) if best else 0,
-                        self.routes[best].flags if best else 0,
-                        self.h_route(held) if held else 0))
+            vis.append(rtm_view_info(_DestViewInfo, self.view_id[i], cnt, self.h_route(best),
+                                     self.h_ent(self.routes[best].owner) if best else 0,
+                                     self.routes[best].flags if best else 0,
+                                     self.h_route(held) if held else 0))
         if take_refs:
             self.take_ref(KIND_DEST, d)
         n = &self.nodes[d]

@@ -98,13 +98,14 @@ class DestViewInfo(NamedTuple):
     hold_route: int
 
 
-@dataclass
+@dataclass(slots=True)
 class DestInfo:
     """``RTM_DEST_INFO``: a destination and, per requested view, its best route.
 
     ``last_changed`` is in milliseconds of the manager's clock (Unix time by
     default).  ``view_info`` has one entry per requested supported view, in
     ascending view id; it is empty when the request named view mask 0.
+    (A class with slots: the per-call queries make one per call.)
     """
 
     dest_handle: int
@@ -113,6 +114,7 @@ class DestInfo:
     belongs_to_views: int
     view_info: list = field(default_factory=list)
     _refs_held: bool = field(default=False, repr=False, compare=False)
+    _notify: int = field(default=0, repr=False, compare=False)   # change-notification handle
 
     @property
     def number_of_views(self) -> int:
