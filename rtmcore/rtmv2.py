@@ -229,7 +229,8 @@ def _remember(ent: Entity) -> None:
 
 
 def _registered(ent: Entity) -> bool:
-    return any(e is ent for e in ent.manager.entities)
+    """``ent`` is the live Entity object of a registered slot (O(1))."""
+    return ent.manager._views.get(ent.slot) is ent
 
 
 def _entity(reg_handle) -> Entity:
@@ -248,8 +249,10 @@ def _lookup(reg_handle) -> Entity:
     if ent is not None and ent.handle == h and _registered(ent):
         return ent
     for mgr in list(_managers):
-        for e in mgr.entities:
-            if e.handle == h:
+        with mgr.core:
+            reg = mgr._entities.get(h & 0xFFFFFFFF)       # (slot: the handle's low bits)
+            if reg is not None and reg.handle == h:
+                e = mgr._entity(reg.slot)
                 _by_handle[h] = e
                 return e
     if ent is not None:

@@ -195,6 +195,22 @@ def test_integer_handle_of_an_unseen_manager_is_resolved_once_its_entity_was_use
     assert RtmGetEntityInfo(ent.handle, ent.handle)[0] == NO_ERROR
 
 
+def test_integer_handle_works_after_its_entity_object_is_dropped():
+    """A program that keeps only the integer registration handle (and the
+    manager) reaches its registration on every call."""
+    import gc
+    m = RoutingTableManager()
+    status, _profile, reg = RtmRegisterEntity(m, EntityInfo(0, AF_INET, PROTO_IP_RIP, 3))
+    h = reg.handle
+    del reg
+    gc.collect()
+    for _ in range(3):
+        status, info = RtmGetEntityInfo(h, h)
+        assert (status, info.entity_instance_id) == (NO_ERROR, 3)
+    assert RtmDeregisterEntity(h) == NO_ERROR
+    assert RtmGetEntityInfo(h, h) == (ERROR_INVALID_HANDLE, None)
+
+
 @pytest.mark.parametrize("bad", [None, 0, 12345, -1, 1 << 64, "reg", 1.5, True, object(),
                                  0x1001000000000001 + (1 << 32)])
 def test_garbage_registration_handles_give_invalid_handle(rip, bad):
