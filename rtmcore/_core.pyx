@@ -1016,20 +1016,6 @@ cdef object _DestInfo = None
 cdef object _DestViewInfo = None
 
 
-cdef object _dest_info_obj(tuple t, bint refs_held):
-    """The facade's DestInfo of a Core.dest_info_c tuple, built without its
-    Python __init__ (the dataclass only stores its fields)."""
-    cdef object o = rtm_new_instance(_DestInfo)
-    o.dest_handle = t[0]
-    o.dest_address = t[1]
-    o.last_changed = t[2]
-    o.belongs_to_views = t[3]
-    o.view_info = t[4]
-    o._refs_held = refs_held
-    o._notify = 0
-    return o
-
-
 def _set_snapshot_types(dest_info, dest_view_info):
     """The facade's DestInfo / DestViewInfo classes, which the per-call
     queries of EntityCore build."""
@@ -3394,14 +3380,14 @@ cdef class Core:
     def dest_info(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
                   bint take_refs):
         """The facade's DestInfo of destination d (see dest_info_c)."""
-        return _dest_info_obj(self.dest_info_c(d, views, proto_mode, proto, take_refs),
-                              take_refs)
+        return self.dest_info_c(d, views, proto_mode, proto, take_refs)
 
-    cdef tuple dest_info_c(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
-                           bint take_refs):
-        """(dest_h, NetAddress, last_changed_ms, belongs_to_views, view infos).
+    cdef object dest_info_c(self, uint32_t d, uint32_t views, uint32_t proto_mode, uint32_t proto,
+                            bint take_refs):
+        """The facade's DestInfo of destination d, built without its Python
+        __init__ (the dataclass only stores its fields).
 
-        view infos: one DestViewInfo (view_id, num_routes, route_h, owner_h,
+        view_info: one DestViewInfo (view_id, num_routes, route_h, owner_h,
         dest_flags, hold_route_h) per supported view in ``views``, ascending view id.
         ``proto_mode``: 0 = best route; 1 = best route of protocol ``proto``.
         With ``take_refs`` each returned handle gains a reference."""
@@ -3409,6 +3395,7 @@ cdef class Core:
         cdef uint32_t r, best, vbit, cnt, held
         cdef int i
         cdef list vis = []
+        cdef object o
         if take_refs:
             self.handle_counts_ready()
             n = &self.nodes[d]
@@ -3441,8 +3428,15 @@ cdef class Core:
         if take_refs:
             self.take_ref(KIND_DEST, d)
         n = &self.nodes[d]
-        return (self.h_dest(d), NetAddress.make(n.hi, n.lo, n.plen, 6 if n.flags & NF_V6 else 4),
-                node_changed(n), self.dest_views(d), vis)
+        o = rtm_new_instance(_DestInfo)
+        o.dest_handle = self.h_dest(d)
+        o.dest_address = NetAddress.make(n.hi, n.lo, n.plen, 6 if n.flags & NF_V6 else 4)
+        o.last_changed = node_changed(n)
+        o.belongs_to_views = self.dest_views(d)
+        o.view_info = vis
+        o._refs_held = take_refs
+        o._notify = 0
+        return o
 
     # -- references held by callers (spec 1.16) ---------------------------------
     cdef int handle_counts_ready(self) except -1 nogil:
@@ -5007,7 +5001,7 @@ cdef class EntityCore:
 
     cdef object _snapshot(self, uint32_t d):
         """A DestInfo of every supported view (best route, no references)."""
-        return _dest_info_obj(self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0), 0)
+        return self.core.dest_info_c(d, self.core.views_mask, 0, 0, 0)
 
     @cython.binding(False)
     @cython.embedsignature(True)

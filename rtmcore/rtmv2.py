@@ -250,11 +250,13 @@ def _lookup(reg_handle) -> Entity:
         return ent
     for mgr in list(_managers):
         with mgr.core:
-            reg = mgr._entities.get(h & 0xFFFFFFFF)       # (slot: the handle's low bits)
-            if reg is not None and reg.handle == h:
-                e = mgr._entity(reg.slot)
-                _by_handle[h] = e
-                return e
+            try:
+                slot = mgr.core.ent_check(h)          # this manager's, and registered
+            except _E.InvalidHandle:
+                continue
+            e = mgr._entity(slot)
+            _by_handle[h] = e
+            return e
     if ent is not None:
         return ent          # deregistered
     raise _E.InvalidHandle(f"not a registration handle: {reg_handle!r}")
