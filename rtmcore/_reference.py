@@ -159,7 +159,7 @@ class MNextHop:
 @dataclass(eq=False)
 class MDest:
     id: int
-    prefix: object                    # ipaddress network
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
     hrefs: int = 0                    # references held by callers (dest infos, route infos)
     freed: bool = False
     last_changed: int = 0             # model time of the last change (F50)
@@ -526,7 +526,9 @@ class Model:
 
     def _release(self, items) -> None:
         """Release one reference per (object, kind); all validated first."""
-        objs, kinds, counts = [], [], []
+        objs: list = []
+        kinds: list[str] = []
+        counts: list[int] = []
         for obj, kind in items:
             if obj is FORGED or obj is None or obj.freed:
                 raise ModelError({ERROR_INVALID_HANDLE})
@@ -607,7 +609,7 @@ class Model:
 
         before = self._bests(dest)
         created = target is None
-        if created:
+        if target is None:
             target = MRoute(self._id(), ent, dest, neighbour, next_hops, metric, preference,
                             views, flags, flags1, info, self._tick())
             self.routes.append(target)
@@ -842,6 +844,7 @@ class Model:
         if protocol_id == RTM_BEST_PROTOCOL:
             proto = None
         elif protocol_id == RTM_THIS_PROTOCOL:
+            assert caller is not None           # RTM_THIS_PROTOCOL names the caller's protocol
             proto = caller.protocol_id
         else:
             proto = protocol_id
@@ -1283,15 +1286,18 @@ class Model:
 
     def _matches(self, r: MRoute, flags: int, crit: MCriteria | None, interface: int) -> bool:
         """Route matching (2.6, U35): the criteria the flags name."""
-        if flags & RTM_MATCH_OWNER and r.owner is not crit.owner:
-            return False
-        if flags & RTM_MATCH_NEIGHBOUR and r.neighbour is not crit.neighbour:
-            return False
-        if flags & RTM_MATCH_PREF and (r.preference, r.metric) != (crit.preference, crit.metric):
-            return False
-        if flags & RTM_MATCH_NEXTHOP and \
-                {id(x) for x in r.next_hops} != {id(x) for x in crit.next_hops}:
-            return False
+        if flags & (RTM_MATCH_OWNER | RTM_MATCH_NEIGHBOUR | RTM_MATCH_PREF | RTM_MATCH_NEXTHOP):
+            assert crit is not None             # create_route_enum refuses these without one
+            if flags & RTM_MATCH_OWNER and r.owner is not crit.owner:
+                return False
+            if flags & RTM_MATCH_NEIGHBOUR and r.neighbour is not crit.neighbour:
+                return False
+            if flags & RTM_MATCH_PREF and \
+                    (r.preference, r.metric) != (crit.preference, crit.metric):
+                return False
+            if flags & RTM_MATCH_NEXTHOP and \
+                    {id(x) for x in r.next_hops} != {id(x) for x in crit.next_hops}:
+                return False
         return not flags & RTM_MATCH_INTERFACE or interface in [x.ifindex for x in r.next_hops]
 
     def create_route_enum(self, ent: MEntity, dest=None, views=RTM_VIEW_MASK_ALL,

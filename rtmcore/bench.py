@@ -173,10 +173,11 @@ def machine_info() -> dict:
 
 def versions(plot: bool = False) -> dict:
     """Versions of Python, NumPy, rtmcore and the baselines (None: not installed)."""
-    v = {"python": platform.python_version(),
-         "python_implementation": platform.python_implementation(),
-         "numpy": np.__version__, "rtmcore": rtmcore.__version__,
-         "rtmcore_path": os.path.dirname(rtmcore.__file__)}
+    v: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "numpy": np.__version__, "rtmcore": rtmcore.__version__,
+        "rtmcore_path": os.path.dirname(rtmcore.__file__)}
     for name, (_mod, dist) in _BASELINE_MODULES.items():
         m = baseline_module(name)
         v[dist] = _dist_version(dist, m) if m is not None else None
@@ -260,9 +261,10 @@ class _Task:
 # ===========================================================================
 # 3. data preparation
 # ===========================================================================
-def format_prefixes(family: int, hi: np.ndarray, lo: np.ndarray,
+def format_prefixes(family: int, hi: np.ndarray | None, lo: np.ndarray,
                     lengths: np.ndarray | None) -> list[str]:
-    """Prefix (or, without lengths, address) strings of address columns."""
+    """Prefix (or, without lengths, address) strings of address columns
+    (``hi`` is not read for IPv4)."""
     n = len(lo)
     if family == 4:
         buf = np.asarray(lo, np.uint64).astype(">u4").tobytes()
@@ -458,7 +460,7 @@ def _next_hop_table(family: int, n_peers: int, parts: list) -> tuple[list, np.nd
     return names, inv[start:start + n_peers], out
 
 
-def _dedupe_prefixes(t) -> tuple[Any, int]:
+def _dedupe_prefixes(t) -> tuple[Any, np.ndarray]:
     """Unique prefixes of a RouteColumns in first-appearance order, and the
     row -> unique index map."""
     key_hi = np.asarray(t["addr_hi"], np.uint64)
@@ -481,6 +483,7 @@ def _mrt_is_rib(meta: dict) -> bool:
 def load_source(cfg: Config, progress: Progress) -> tuple[Any, dict]:
     """Read ``--data`` (or a registered dataset name).  Returns (columns, info)."""
     path = cfg.data
+    assert path is not None             # called only with --data
     with progress.task(f"reading {path}"):
         if not os.path.exists(path) and path in getattr(datagen, "DATASETS", {}):
             t = datagen.load(path)
@@ -518,6 +521,7 @@ def prepare_family(cfg: Config, family: int, source, src_info: dict | None,
                    progress: Progress) -> FamilyData | None:
     """Table, views, stream and lookup addresses of one family."""
     k, seed = cfg.peers, cfg.seed
+    assert cfg.events is not None and cfg.lookups is not None     # a resolved Config
     n_events = cfg.scaled(cfg.events, family)
     n_lookups = cfg.scaled(cfg.lookups, family)
     notes: list[str] = []
@@ -529,6 +533,7 @@ def prepare_family(cfg: Config, family: int, source, src_info: dict | None,
         info = {"kind": "generated", "generator": f"datagen.full_table(n={n}, family={family}, "
                 f"seed={seed})", "prefixes": n}
     else:
+        assert src_info is not None         # load_source returns the two together
         rows = source.family(family)
         if rows.n_rows == 0:
             return None
@@ -617,7 +622,7 @@ def prepare(cfg: Config, progress: Progress) -> tuple[dict, dict]:
             skipped.append(fam)
         else:
             fams[fam] = fd
-    ds = {"name": ("generated" if source is None else
+    ds = {"name": ("generated" if src_info is None else
                    (src_info.get("path") or src_info.get("name"))),
           "source": src_info or {"kind": "generated"},
           "seed": cfg.seed, "peers": cfg.peers,
@@ -829,6 +834,7 @@ def measure(ctx: Context, suite: str, family: str, case: str, impl: str, ops: in
     seconds (0: no budget).
     """
     repeat = repeat or ctx.cfg.repeat
+    assert repeat is not None           # ctx.cfg is a resolved Config
     budget = ctx.cfg.budget or 0.0
     m = Measurement(suite, family, case, impl, int(ops), unit, baseline=baseline, extra=extra)
     for r in range(repeat):
@@ -1255,6 +1261,7 @@ def _lookup_family(ctx: Context, fd: FamilyData) -> None:
     res.notes.append(f"{fd.name}: {fd.lookup_desc}; {m.extra['hit_rate'] * 100:.1f} % match "
                      "a prefix")
     # ---- per call, on the first `sample` addresses
+    assert cfg.sample is not None       # a resolved Config
     ns = min(cfg.sample, nl)
     astr = fd.lookup_strings(ns)
     if fd.family == 4:
@@ -1351,6 +1358,7 @@ def expected_after_stream(fd: FamilyData) -> tuple[np.ndarray, int, int]:
     """(best cost per prefix, destinations, routes) after replaying the stream
     on its initial state, computed with NumPy."""
     init, st = fd.stream_views, fd.stream
+    assert st.announce is not None      # an update stream has its announce flags
     n = max(1, fd.n)
     k0 = init.peer * n + init.pidx
     ks = st.peer * n + st.pidx
@@ -1397,6 +1405,7 @@ class _Replay:
 
     def __init__(self, ctx: Context, fd: FamilyData):
         st = self.st = fd.stream
+        assert st.announce is not None      # an update stream has its announce flags
         self.fd, self.n = fd, len(st)
         self.bounds = chunk_bounds(self.n, ctx.cfg.chunks)
         keys = fd.keys()
@@ -1441,6 +1450,7 @@ class _Replay:
 
     def bulk(self, ld: Loaded, task) -> float:
         fd, st = self.fd, self.st
+        assert st.announce is not None
         ent = ld.ent
         nbr, nh = ld.nh[fd.peer_nh[st.peer]], ld.nh[st.nh]
         met, pref, addr, ln = st.metric, st.pref, self.addr, self.len
@@ -1466,6 +1476,7 @@ def _updates_family(ctx: Context, fd: FamilyData) -> None:
     res = ctx.suite("updates")
     rp = _Replay(ctx, fd)
     ne = rp.n
+    assert fd.stream.announce is not None
     case = f"{ne:,} events, {int(fd.stream.announce.sum()):,} announces"
     best_exp, nd, nr = expected_after_stream(fd)
     final: dict = {}

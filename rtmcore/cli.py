@@ -51,7 +51,7 @@ def _list_type(name: str, allowed: tuple, aliases: dict | None = None, empty: st
     def parse(text: str) -> tuple:
         if empty and text.strip().lower() == empty:
             return ()
-        out = []
+        out: list[str] = []
         for item in (x.strip().lower() for x in text.split(",")):
             if not item:
                 continue

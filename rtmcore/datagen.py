@@ -969,6 +969,7 @@ def full_table(n: int, family: int = 4, seed: int = 0) -> RouteColumns:
         raise RuntimeError(f"generated {len(pos)} prefixes, wanted {n}")
 
     # -- assemble, sorted by address then length --------------------------------
+    cols: dict[str, np.ndarray]
     if family == 4:
         key = (pos.astype(_U64) << _U64(32)) | (length.astype(_U64) << _U64(26)) \
             | np.arange(n, dtype=_U64)
@@ -1625,7 +1626,7 @@ def dataset_checksum(table: Mapping[str, np.ndarray]) -> str:
         a = np.asarray(table[name])
         a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
         h.update(f"{name}\0{a.dtype.str}\0{a.shape[0]}\0".encode())
-        h.update(memoryview(a).cast("B"))
+        h.update(a.data.cast("B"))
     return h.hexdigest()
 
 
@@ -1678,7 +1679,10 @@ def _save(path: Path, table: RouteColumns) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=np.array(json.dumps(table.meta)), **table.to_dict())
+            # Each column is stored under its own name (numpy's stub matches these
+            # keywords against savez's allow_pickle flag too).
+            np.savez(f, __meta__=np.array(json.dumps(table.meta)),
+                     **table.to_dict())  # type: ignore[arg-type]
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

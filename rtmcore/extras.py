@@ -137,11 +137,15 @@ import inspect
 import operator
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from . import constants as C
 from . import errors as E
 from ._core import PrefInfo, RouteInfo
+
+if TYPE_CHECKING:
+    from ._core import Core, EntityCore
+    from .manager import NextHopInfo, RoutingTableManager
 
 __all__ = [
     "DEFAULT_MAX_OPAQUE_POINTERS",
@@ -203,7 +207,7 @@ class _ExtrasState:
     """A manager's bookkeeping for the extras; guarded by the manager lock,
     except ``cond`` / ``version`` / ``waiting``, guarded by ``cond``."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         # (entity handle, dest / next-hop handle) -> [shared count, exclusive count]
         self.dest_locks: dict[tuple[int, int], list[int]] = {}
         self.nh_locks: dict[tuple[int, int], list[int]] = {}
@@ -332,8 +336,12 @@ class RouteRecord:
     """
 
     __slots__ = ("_ent", "_lock", "_route", "change_flags")
+    _ent: EntityExtras
+    _route: int
+    _lock: _RouteLock | None
+    change_flags: int | None        # the change flags of commit(), None before it
 
-    def __init__(self, ent, route: int, lock: _RouteLock | None):
+    def __init__(self, ent: EntityExtras, route: int, lock: _RouteLock | None):
         object.__setattr__(self, "_ent", ent)
         object.__setattr__(self, "_route", route)
         object.__setattr__(self, "_lock", lock)
@@ -458,7 +466,7 @@ class RouteRecord:
     def __enter__(self) -> RouteRecord:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         lock = self._lock
         if lock is None or not lock.active:
             return False
@@ -483,8 +491,9 @@ class RouteRecord:
         return False
 
     def __repr__(self) -> str:
-        kind = ("locked " + ("exclusive" if self._lock.exclusive else "shared")
-                if self.locked else "pointer" if self._lock is None else "unlocked")
+        lock = self._lock
+        kind = ("locked " + ("exclusive" if lock.exclusive else "shared")
+                if lock is not None and lock.active else "pointer" if lock is None else "unlocked")
         try:
             v = self._read()
         except E.RtmError as exc:
@@ -524,8 +533,11 @@ class NextHopRecord:
     """
 
     __slots__ = ("_ent", "_from_lock", "_nh")
+    _ent: EntityExtras
+    _nh: int
+    _from_lock: bool
 
-    def __init__(self, ent, nh: int, from_lock: bool):
+    def __init__(self, ent: EntityExtras, nh: int, from_lock: bool):
         object.__setattr__(self, "_ent", ent)
         object.__setattr__(self, "_nh", nh)
         object.__setattr__(self, "_from_lock", from_lock)
@@ -628,7 +640,7 @@ class DestinationLock:
     def __enter__(self) -> DestinationLock:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if self._held:
             try:
                 self.unlock()
@@ -738,6 +750,14 @@ class EntityExtras:
     :class:`rtmcore.Entity` (see the module docstring for every decision)."""
 
     __slots__ = ()
+
+    # What the methods use of the entity class they are part of (rtmcore.Entity).
+    core: Core
+    slot: int
+    handle: int
+    manager: RoutingTableManager
+    _live: Callable[[], None]
+    _nh_info: Callable[[int, bool], NextHopInfo]
 
     # -- destination locks (spec 1.17, 2.2) -------------------------------------------
     def lock_destination(self, dest: int, exclusive: bool = True,
@@ -869,7 +889,7 @@ class EntityExtras:
             v = dict(zip(_ROUTE_FIELDS, core.route_info(r, False)))
             v.update(lk.edits)
             dest = core.dest_address(core.route_dest(r))
-            _, flags = self.add_route_to_dest(
+            _, flags = cast("EntityCore", self).add_route_to_dest(
                 dest, route=h, neighbour=v["neighbour"], next_hops=v["next_hops"],
                 metric=v["metric"], preference=v["preference"], views=v["belongs_to_views"],
                 flags=v["flags"], flags1=v["flags1"],

@@ -164,7 +164,18 @@ class _EnumState:
     """An enumeration's cursor and criteria (manager-side, keyed by handle).
     ``owner`` is the owning entity's slot (not the Entity: see _Registration)."""
 
-    def __init__(self, owner: int, kind, **kw):
+    # Set through the constructor's keywords, by the kinds of enumeration that use them.
+    cursor: tuple[int, int, int]            # dest, route, nexthop: prefix key to go on from
+    after: bool                             # go on strictly after the cursor
+    last: tuple[int, int, int, int] | None  # nexthop: key of the last next hop returned
+    list_index: int                         # list: the route list,
+    list_handle: int                        # its handle,
+    routes: np.ndarray                      # its route handles when the enumeration began
+    pos: int                                # and how many of them were looked at
+    range: tuple[int, int, int] | None      # (hi, lo, plen) of a range or of the one dest
+    criteria: RouteInfo | None              # route: the criteria route of ``match``
+
+    def __init__(self, owner: int, kind: str, **kw):
         self.owner = owner
         self.kind = kind
         self.done = False
@@ -579,15 +590,18 @@ class Entity(EntityExtras, EntityCore):
 
     def _route_matches(self, ri: RouteInfo, flags: int, crit: RouteInfo | None,
                        ifindex: int) -> bool:
-        if flags & C.RTM_MATCH_OWNER and ri.route_owner != crit.route_owner:
-            return False
-        if flags & C.RTM_MATCH_NEIGHBOUR and ri.neighbour != (crit.neighbour or 0):
-            return False
-        if flags & C.RTM_MATCH_PREF and (ri.preference, ri.metric) != (crit.preference,
-                                                                        crit.metric):
-            return False
-        if flags & C.RTM_MATCH_NEXTHOP and set(ri.next_hops) != set(crit.next_hops):
-            return False
+        if flags & (C.RTM_MATCH_OWNER | C.RTM_MATCH_NEIGHBOUR | C.RTM_MATCH_PREF |
+                    C.RTM_MATCH_NEXTHOP):
+            assert crit is not None        # both callers refuse these flags without criteria
+            if flags & C.RTM_MATCH_OWNER and ri.route_owner != crit.route_owner:
+                return False
+            if flags & C.RTM_MATCH_NEIGHBOUR and ri.neighbour != (crit.neighbour or 0):
+                return False
+            if flags & C.RTM_MATCH_PREF and (ri.preference, ri.metric) != (crit.preference,
+                                                                            crit.metric):
+                return False
+            if flags & C.RTM_MATCH_NEXTHOP and set(ri.next_hops) != set(crit.next_hops):
+                return False
         if flags & C.RTM_MATCH_INTERFACE:
             ifs = [self.core.nh_info(self.core.nh_check(h), False)[5] for h in ri.next_hops]
             if ifindex not in ifs:
@@ -878,7 +892,7 @@ class Entity(EntityExtras, EntityCore):
         self._live()
         st = self._enum(enum, "list")
         n = self._batch(num_routes)
-        out = []
+        out: list[int] = []
         try:
             self.core.list_check(st.list_handle, self.slot)
         except E.InvalidHandle:
@@ -1023,6 +1037,7 @@ class Entity(EntityExtras, EntityCore):
                 break
             if st.one:
                 st.done = True
+                assert st.range is not None     # one destination: its key is the range
                 d = self.core.dest_find(self.v6, *st.range, 0)
             else:
                 nodes, _ = self._next_dests(st, 1)
@@ -1066,7 +1081,7 @@ class Entity(EntityExtras, EntityCore):
         self._live()
         st = self._enum(enum, "nexthop")
         n = self._batch(num_next_hops)
-        out = []
+        out: list[int] = []
         st.done = False                    # set again when this batch reaches the end
         for s in self.core.nh_slots(self.slot):
             v6, hi, lo, plen, _, ifindex, *_ = self.core.nh_info(s, False)
@@ -1246,6 +1261,7 @@ class Entity(EntityExtras, EntityCore):
         length = np.empty(n, np.int16)
         nh = np.empty(n, np.uint64)
         dest = np.empty(n, np.uint64)
+        prefix: np.ndarray
         if self.v6:
             prefix = np.empty((n, 2), np.uint64)
             self.core.bulk_gather(nodes, view, np.empty(0, np.uint32), prefix, length, nh, dest)
@@ -1332,7 +1348,7 @@ class RoutingTableManager:
         self._enums: dict[int, _EnumState] = {}   # enumeration handle -> state
         self._enum_seq = 0
         self.clock = clock
-        self._timer_thread = None
+        self._timer_thread: _TimerThread | None = None
         if clock is not None:
             clock._attach(self)
         self._dispatching = False
@@ -1466,6 +1482,7 @@ class RoutingTableManager:
             cb = owner.event_callback if owner is not None else None
             verdict = E.ERROR_NOT_SUPPORTED
             if cb is not None:
+                assert owner is not None
                 try:
                     info = owner._route_info(r, False)
                     verdict = cb(owner.handle, C.RTM_ROUTE_EXPIRED, h, info)
@@ -1475,6 +1492,7 @@ class RoutingTableManager:
                     continue
             if verdict == E.ERROR_NOT_SUPPORTED and \
                     self._core.route_state(r) == C.RTM_ROUTE_STATE_CREATED:
+                assert owner is not None        # expire_step returns only registered owners
                 owner.delete_route_to_dest(h)     # consumes the reference handed out
             # (a callback that deleted the route itself consumed that reference)
         self._dispatch()

@@ -1,6 +1,7 @@
-"""The package's types as a user's type checker sees them: the examples and
-a short program over the public API pass mypy (the package's own modules
-are read for their types only, as for an installed package)."""
+"""The package's types: its own modules pass mypy with the project's
+settings (pyproject.toml), and as a user's type checker sees them, the
+examples and a short program over the public API pass mypy (the package's
+modules read for their types only, as for an installed package)."""
 import textwrap
 from pathlib import Path
 
@@ -34,11 +35,21 @@ USER_PROGRAM = textwrap.dedent('''
 ''')
 
 
-def _mypy(paths, tmp_path):
-    out, err, code = api.run([*map(str, paths), "--follow-imports=silent",
-                              "--ignore-missing-imports", "--cache-dir", str(tmp_path / "cache"),
+USER_FLAGS = ("--follow-imports=silent", "--ignore-missing-imports")
+
+
+def _mypy(paths, tmp_path, flags=USER_FLAGS):
+    out, err, code = api.run([*map(str, paths), *flags, "--cache-dir", str(tmp_path / "cache"),
                               "--no-error-summary"])
     return code, out + err
+
+
+def test_package_type_checks(tmp_path):
+    # the project's own settings: every module checked in full, whether the
+    # optional libraries (matplotlib, ...) are installed or not
+    code, report = _mypy([ROOT / "rtmcore"], tmp_path,
+                         ("--config-file", str(ROOT / "pyproject.toml")))
+    assert code == 0, report
 
 
 def test_user_program_type_checks_and_runs(tmp_path):
