@@ -53,18 +53,17 @@ cdef enum:
 cdef struct Node:
     # The key and the trie links come first: a hash probe or a trie step reads
     # bytes 0..35 only (prefetch_node fetches the one or two lines they span).
+    # A node's generation and reference count, read and written off the add
+    # path, live in the per-node arrays Core.ngen and Core.drefs.
     uint64_t hi               # prefix bits 127..64 (IPv4: address << 32), host bits 0
     uint64_t lo               # prefix bits 63..0 (IPv4: 0)
     uint8_t plen              # prefix length
     uint8_t flags             # NF_*
-    uint16_t gen              # bumped when the slot stops being this destination
+    uint16_t changed_hi       # ms timestamp of the last change (manager clock): bits 47..32
     uint32_t parent           # parent node; 0 at the root (and next free slot when free)
     uint32_t child[2]         # children by the bit after plen; 0 = none
     uint32_t routes           # head of the route list, best first; 0 = no routes
-    uint32_t refcnt           # all references: handles + deleted routes that point here
-                              # (the part held as handles by callers is in Core.dhrefs)
-    uint32_t changed_lo       # ms timestamp of the last change (manager clock): bits 31..0
-    uint16_t changed_hi       # ... bits 47..32 (48 bits: 8,900 years; 48 bytes in all)
+    uint32_t changed_lo       # ... bits 31..0 (48 bits: 8,900 years; 40 bytes in all)
 
 cdef struct Best:
     uint32_t route            # best route of the view; 0 = the destination is not in the view

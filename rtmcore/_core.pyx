@@ -1079,6 +1079,12 @@ cdef class Core:
     # exact-match hash of destinations
     cdef uint64_t* htab                  # | tag 32 | node 32 |, 0 = empty
     cdef size_t h_cap, h_count
+    cdef uint16_t* ngen                   # per node: generation, bumped when the slot stops
+                                          # being its destination (stale dest handles)
+    cdef uint32_t* drefs                  # per node: all references on the destination
+                                          # (handles, deleted routes, queued notifications,
+                                          # a hold-down ending); zero for nearly all, so
+                                          # its pages are seldom written
     cdef uint32_t* dhrefs                 # per node: references held as handles by callers
                                           # (NULL until a destination handle is first held)
     cdef uint32_t seq_last                # the destination dest_get found last (see dest_get)
@@ -1218,6 +1224,8 @@ cdef class Core:
         rtm_free_keep(self.dhrefs)
         rtm_free_keep(self.holds)
         rtm_free_keep(self.nodes)
+        rtm_free_keep(self.ngen)
+        rtm_free_keep(self.drefs)
         for i in range(self.nv):
             rtm_free_keep(self.bestv[i])
         rtm_free_keep(self.routes)
@@ -1305,6 +1313,10 @@ cdef class Core:
         if cap > self.n_cap:
             self.nodes = <Node*>grow_block(self.nodes, self.n_cap, cap, sizeof(Node),
                                            "trie nodes")
+            self.ngen = <uint16_t*>grow_block(self.ngen, self.n_cap, cap, sizeof(uint16_t),
+                                              "trie nodes")
+            self.drefs = <uint32_t*>grow_block(self.drefs, self.n_cap, cap, sizeof(uint32_t),
+                                               "trie nodes")
             for i in range(self.nv):
                 self.bestv[i] = <Best*>grow_block(self.bestv[i], self.n_cap, cap, sizeof(Best),
                                                   "trie nodes")
@@ -1382,6 +1394,7 @@ cdef class Core:
         """RTM_DEBUG: a node slot never used reads as zeros in every per-node array."""
         cdef int i
         cdef bint ok = mem_is_zero(&self.nodes[x], sizeof(Node))
+        ok = ok and self.ngen[x] == 0 and self.drefs[x] == 0
         for i in range(self.nv):
             ok = ok and self.bestv[i][x].route == 0 and self.bestv[i][x].nh == 0
         if self.pmask != NULL:
@@ -1416,7 +1429,6 @@ cdef class Core:
     cdef uint32_t node_alloc(self) except 0 nogil:
         """A zeroed node slot (generation kept).  May move ``self.nodes``."""
         cdef uint32_t x = self.n_free
-        cdef uint16_t gen
         cdef int g, i
         cdef Best* b
         if x == 0:
@@ -1431,8 +1443,7 @@ cdef class Core:
             self.nodes[x].flags = NF_USED
             return x
         self.n_free = self.nodes[x].parent
-        gen = self.nodes[x].gen
-        memset(&self.nodes[x], 0, sizeof(Node))
+        memset(&self.nodes[x], 0, sizeof(Node))     # (a free slot's drefs is 0, its ngen kept)
         for i in range(self.nv):         # (tested first: the array of an unused view
             b = &self.bestv[i][x]         # stays unwritten)
             if b.route or b.nh:
@@ -1452,12 +1463,11 @@ cdef class Core:
             self.hold_of[x] = 0
         if self.dhrefs != NULL:
             self.dhrefs[x] = 0
-        self.nodes[x].gen = gen
         self.nodes[x].flags = NF_USED
         return x
 
     cdef void node_free(self, uint32_t x) noexcept nogil:
-        self.nodes[x].gen += 1
+        self.ngen[x] += 1
         self.nodes[x].flags = 0
         self.nodes[x].parent = self.n_free
         self.n_free = x
@@ -1565,7 +1575,7 @@ cdef class Core:
         return mkhandle(KIND_ROUTE, self.tag, self.routes[r].gen, r) if r else 0
 
     cdef inline uint64_t h_dest(self, uint32_t d) noexcept nogil:
-        return mkhandle(KIND_DEST, self.tag, self.nodes[d].gen, d) if d else 0
+        return mkhandle(KIND_DEST, self.tag, self.ngen[d], d) if d else 0
 
     cdef inline uint64_t h_nh(self, uint32_t s) noexcept nogil:
         return mkhandle(KIND_NEXTHOP, self.tag, self.nhs[s].gen, s) if s else 0
@@ -1590,7 +1600,7 @@ cdef class Core:
         cdef uint32_t d = <uint32_t>(h & 0xFFFFFFFFU)
         if not self.h_ok(h, KIND_DEST) or d == 0 or d >= self.n_used:
             return 0
-        if not (self.nodes[d].flags & NF_DEST) or self.nodes[d].gen != ((h >> 32) & 0xFFFF):
+        if not (self.nodes[d].flags & NF_DEST) or self.ngen[d] != ((h >> 32) & 0xFFFF):
             return 0
         return d
 
@@ -1997,7 +2007,7 @@ cdef class Core:
         cdef Node* n = &self.nodes[d]
         cdef uint32_t p
         cdef int v6
-        if n.routes or n.refcnt or not (n.flags & NF_DEST) or self.holding(d):
+        if n.routes or self.drefs[d] or not (n.flags & NF_DEST) or self.holding(d):
             return
         if self.hold_of != NULL and self.hold_of[d]:
             self.hold_free(self.hold_of[d])
@@ -2006,7 +2016,7 @@ cdef class Core:
         self.hash_delete(d)
         self.n_dests[v6] -= 1
         n.flags &= ~(NF_DEST | NF_INV0 | NF_INV1)
-        n.gen += 1                       # outstanding dest handles are now stale
+        self.ngen[d] += 1                # outstanding dest handles are now stale
         if not (n.flags & NF_LINKED):
             self.node_free(d)            # never linked: only the pending list names it
             return
@@ -2273,7 +2283,7 @@ cdef class Core:
         self.nh_unref(rr.neighbour)
         rr = &self.routes[r]
         if destref:
-            self.nodes[d].refcnt -= 1
+            self.drefs[d] -= 1
         rr.gen += 1
         rr.iflags = ROUTE_STATE_DELETED << RI_STATE_SHIFT
         rr.next = self.r_free
@@ -2399,7 +2409,7 @@ cdef class Core:
             reg.q[reg.tail] = d
             reg.tail += 1
             self.pmask[d] |= bit
-            self.nodes[d].refcnt += 1
+            self.drefs[d] += 1
             if reg.n_pending == 0:
                 self.signal_mask |= bit
             reg.n_pending += 1
@@ -2543,7 +2553,7 @@ cdef class Core:
             self.route_free(r)
         elif not (self.routes[r].iflags & RI_DESTREF):
             self.routes[r].iflags |= RI_DESTREF
-            self.nodes[d].refcnt += 1
+            self.drefs[d] += 1
         return NO_ERROR
 
     # -- hold-down (spec 1.9) ---------------------------------------------------------------
@@ -2574,7 +2584,7 @@ cdef class Core:
             self.routes[r].iflags |= RI_HELD
             h = &self.holds[self.hold_of[d]]
             h.expiry = self.stamp + h.hold_time
-            self.timer_push(h.expiry, d, TIMER_HOLD, self.nodes[d].gen)
+            self.timer_push(h.expiry, d, TIMER_HOLD, self.ngen[d])
         return 0
 
     cdef void hold_drop(self, uint32_t d, uint32_t r) noexcept nogil:
@@ -2595,7 +2605,7 @@ cdef class Core:
         cdef uint32_t hi_ = self.hold_of[d], r, views = 0
         cdef int i
         self.holds[hi_].expiry = 0
-        self.nodes[d].refcnt += 1               # keep d while its hold routes go
+        self.drefs[d] += 1                      # keep d while its hold routes go
         for i in range(HOLD_VIEWS):
             r = self.holds[hi_].route[i]
             if r:
@@ -2605,7 +2615,7 @@ cdef class Core:
         node_set_changed(&self.nodes[d], self.stamp)
         if self.regs_active and views:
             self.notify(d, views, 0, 0)
-        self.nodes[d].refcnt -= 1
+        self.drefs[d] -= 1
         self.dest_maybe_free(d)
         return 0
 
@@ -2669,7 +2679,7 @@ cdef class Core:
             self.route_free(r)
 
     cdef void dest_release(self, uint32_t d) noexcept nogil:
-        self.nodes[d].refcnt -= 1
+        self.drefs[d] -= 1
         self.dest_maybe_free(d)
 
     # -- spec validation --------------------------------------------------------
@@ -3007,7 +3017,7 @@ cdef class Core:
     # -- sizes ------------------------------------------------------------------
     def table_bytes(self):
         """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
-        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best)) + self.h_cap * 8
+        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best) + 6) + self.h_cap * 8
                 + <size_t>self.r_cap * sizeof(RouteRec) + <size_t>self.nh_cap * sizeof(NhRec)
                 + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
 
@@ -3464,7 +3474,7 @@ cdef class Core:
         if kind == KIND_ROUTE:                  # (the caller made rrefs: handle_counts_ready)
             self.rrefs[x] += 1
         elif kind == KIND_DEST:                 # (the caller made dhrefs: handle_counts_ready)
-            self.nodes[x].refcnt += 1
+            self.drefs[x] += 1
             self.dhrefs[x] += 1
         elif kind == KIND_NEXTHOP:
             self.nhs[x].refcnt += 1
@@ -3675,7 +3685,7 @@ cdef class Core:
                         bool(self.bestv[i][x].route), f"dest {x}: view flag"
                 assert self.hash_find(v6, self.nodes[x].hi, self.nodes[x].lo,
                                       self.nodes[x].plen) == x, f"node {x}: not in hash"
-                assert self.nodes[x].routes or self.nodes[x].refcnt or self.holding(x), \
+                assert self.nodes[x].routes or self.drefs[x] or self.holding(x), \
                     f"dest {x}: empty and unreferenced"
                 prev = 0
                 r = self.nodes[x].routes
@@ -3868,7 +3878,7 @@ cdef class Core:
     cdef inline bint timer_live(self, TimerEnt* e) noexcept nogil:
         """A heap entry still stands for its route's (or hold's) current expiry."""
         if e.kind == TIMER_HOLD:
-            return self.nodes[e.r].gen == e.gen and (self.nodes[e.r].flags & NF_DEST) \
+            return self.ngen[e.r] == e.gen and (self.nodes[e.r].flags & NF_DEST) \
                 and self.hold_of != NULL and self.hold_of[e.r] \
                 and self.holds[self.hold_of[e.r]].expiry == e.t
         return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
@@ -4476,7 +4486,7 @@ cdef class Core:
                 else:
                     pfx4[i] = <uint32_t>(nd.hi >> 32)
                 length[i] = nd.plen
-                dest[i] = mkhandle(KIND_DEST, self.tag, nd.gen, x)
+                dest[i] = mkhandle(KIND_DEST, self.tag, self.ngen[x], x)
                 s = self.bestv[vi][x].nh
                 next_hop[i] = self.h_nh(s) if s else 0
         return None
