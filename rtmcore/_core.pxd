@@ -81,13 +81,12 @@ cdef struct RouteRec:
     uint32_t pref             # PrefInfo.Preference, lower is better
     uint32_t metric           # PrefInfo.Metric, compared between equal preferences
     uint32_t views            # BelongsToViews mask (a subset of the supported views)
-                              # (outstanding route handles are counted in Core.rrefs)
     uint16_t owner            # entity slot
-    uint16_t gen              # bumped on free
-    uint16_t flags            # RTM_ROUTE_FLAGS_*
     uint8_t n_nh              # number of next hops
-    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (32 bytes in all;
-                              # the RTMv1 Flags1 byte lives in a side array, see rflags1)
+    uint8_t iflags            # RI_*, and the RTM_ROUTE_STATE_* in bits 4-5 (28 bytes in all)
+    # Kept beside the record, in per-route arrays of Core: the generation
+    # (rgen, bumped on free), RTM_ROUTE_FLAGS_* (rflags), the RTMv1 Flags1 byte
+    # (rflags1), EntitySpecificInfo (rinfo) and the outstanding handles (rrefs).
 
 cdef struct NhRec:
     uint64_t hi               # NextHopAddress bits (left-aligned like prefixes)

@@ -1091,6 +1091,8 @@ cdef class Core:
     # routes
     cdef RouteRec* routes
     cdef uint64_t* rinfo                  # EntitySpecificInfo per route; NULL until one is non-zero
+    cdef uint16_t* rgen                   # generation per route slot, bumped on free
+    cdef uint16_t* rflags                 # RTM_ROUTE_FLAGS_* per route; NULL until one is non-zero
     cdef uint8_t* rflags1                 # RTMv1 Flags1 per route; NULL until one is non-zero
     cdef uint32_t r_used, r_cap, r_free
     cdef uint32_t* rrefs                  # per route slot: outstanding route handles
@@ -1234,6 +1236,8 @@ cdef class Core:
         rtm_free_keep(self.nhpool)
         rtm_free_keep(self.htab)
         rtm_free_keep(self.rinfo)
+        rtm_free_keep(self.rgen)
+        rtm_free_keep(self.rflags)
         rtm_free_keep(self.rflags1)
         rtm_free_keep(self.rrefs)
         rtm_free_keep(self.pend[0])
@@ -1344,6 +1348,11 @@ cdef class Core:
         if cap > self.r_cap:
             self.routes = <RouteRec*>grow_block(self.routes, self.r_cap, cap, sizeof(RouteRec),
                                                 "route records")
+            self.rgen = <uint16_t*>grow_block(self.rgen, self.r_cap, cap, sizeof(uint16_t),
+                                              "route records")
+            if self.rflags != NULL:
+                self.rflags = <uint16_t*>grow_block(self.rflags, self.r_cap, cap,
+                                                    sizeof(uint16_t), "route records")
             if self.rflags1 != NULL:
                 self.rflags1 = <uint8_t*>grow_block(self.rflags1, self.r_cap, cap,
                                                     sizeof(uint8_t), "route records")
@@ -1410,7 +1419,9 @@ cdef class Core:
 
     cdef int check_fresh_route(self, uint32_t r) except -1 nogil:
         """RTM_DEBUG: a route slot never used reads as zeros in every per-route array."""
-        cdef bint ok = mem_is_zero(&self.routes[r], sizeof(RouteRec))
+        cdef bint ok = mem_is_zero(&self.routes[r], sizeof(RouteRec)) and self.rgen[r] == 0
+        if self.rflags != NULL:
+            ok = ok and self.rflags[r] == 0
         if self.rinfo != NULL:
             ok = ok and self.rinfo[r] == 0
         if self.rflags1 != NULL:
@@ -1474,7 +1485,6 @@ cdef class Core:
 
     cdef uint32_t route_alloc(self) except 0 nogil:
         cdef uint32_t r = self.r_free
-        cdef uint16_t gen
         if r == 0:
             # never written, and zeros in every per-route array (as in node_alloc)
             if self.r_used >= self.r_cap:
@@ -1486,10 +1496,10 @@ cdef class Core:
             self.routes[r].iflags = RI_USED
             return r
         self.r_free = self.routes[r].next
-        gen = self.routes[r].gen
-        memset(&self.routes[r], 0, sizeof(RouteRec))
-        self.routes[r].gen = gen
+        memset(&self.routes[r], 0, sizeof(RouteRec))   # (its rgen kept)
         self.routes[r].iflags = RI_USED
+        if self.rflags != NULL:
+            self.rflags[r] = 0
         if self.rinfo != NULL:
             self.rinfo[r] = 0
         if self.rflags1 != NULL:
@@ -1521,6 +1531,21 @@ cdef class Core:
 
     cdef inline uint64_t get_info(self, uint32_t r) noexcept nogil:
         return self.rinfo[r] if self.rinfo != NULL else 0
+
+    cdef int route_sides_ready(self, const RouteSpec* sp) except -1 nogil:
+        """Make the side arrays the non-zero fields of ``sp`` need (before a
+        change begins: MemoryError leaves the table unchanged)."""
+        if sp.flags and self.rflags == NULL:
+            self.rflags = <uint16_t*>self.route_side_array(sizeof(uint16_t), "route flags")
+        if sp.flags1 and self.rflags1 == NULL:
+            self.rflags1 = <uint8_t*>self.route_side_array(sizeof(uint8_t), "route flags")
+        if sp.info and self.rinfo == NULL:
+            self.rinfo = <uint64_t*>self.route_side_array(sizeof(uint64_t), "route info")
+        return 0
+
+    cdef inline uint16_t get_flags(self, uint32_t r) noexcept nogil:
+        """A route's RTM_ROUTE_FLAGS_* (0 for every route while none has any)."""
+        return self.rflags[r] if self.rflags != NULL else 0
 
     cdef int set_flags1(self, uint32_t r, uint8_t flags1) except -1 nogil:
         """Store a route's RTMv1 Flags1 byte (the side array exists once one is non-zero)."""
@@ -1572,7 +1597,7 @@ cdef class Core:
 
     # -- handles --------------------------------------------------------------
     cdef inline uint64_t h_route(self, uint32_t r) noexcept nogil:
-        return mkhandle(KIND_ROUTE, self.tag, self.routes[r].gen, r) if r else 0
+        return mkhandle(KIND_ROUTE, self.tag, self.rgen[r], r) if r else 0
 
     cdef inline uint64_t h_dest(self, uint32_t d) noexcept nogil:
         return mkhandle(KIND_DEST, self.tag, self.ngen[d], d) if d else 0
@@ -1592,7 +1617,7 @@ cdef class Core:
         cdef uint32_t r = <uint32_t>(h & 0xFFFFFFFFU)
         if not self.h_ok(h, KIND_ROUTE) or r == 0 or r >= self.r_used:
             return 0
-        if not (self.routes[r].iflags & RI_USED) or self.routes[r].gen != ((h >> 32) & 0xFFFF):
+        if not (self.routes[r].iflags & RI_USED) or self.rgen[r] != ((h >> 32) & 0xFFFF):
             return 0
         return r
 
@@ -2284,7 +2309,7 @@ cdef class Core:
         rr = &self.routes[r]
         if destref:
             self.drefs[d] -= 1
-        rr.gen += 1
+        self.rgen[r] += 1
         rr.iflags = ROUTE_STATE_DELETED << RI_STATE_SHIFT
         rr.next = self.r_free
         self.r_free = r
@@ -2465,6 +2490,9 @@ cdef class Core:
         cdef uint32_t* lst
         cdef uint32_t touched = sp.views
         cdef int i
+        if (sp.flags and self.rflags == NULL) or (sp.flags1 and self.rflags1 == NULL) \
+                or (sp.info and self.rinfo == NULL):
+            self.route_sides_ready(sp)
         if r:
             d = self.rdest(r)
             if self.nodes[d].hi != hi or self.nodes[d].lo != lo or self.nodes[d].plen != plen \
@@ -2498,20 +2526,21 @@ cdef class Core:
             touched |= rr.views
             cost_changed = rr.pref != sp.pref or rr.metric != sp.metric
             fwd_changed = cost_changed or rr.n_nh != sp.n_nh or rr.views != sp.views \
-                or ((rr.flags ^ sp.flags) & ROUTE_FLAGS_FORWARDING) != 0
+                or ((self.get_flags(r) ^ sp.flags) & ROUTE_FLAGS_FORWARDING) != 0
             if not fwd_changed:
                 lst = self.route_nhs(r)
                 for i in range(sp.n_nh):
                     if lst[i] != sp.nh[i]:
                         fwd_changed = 1
                         break
-            best_changed = fwd_changed or rr.flags != sp.flags
+            best_changed = fwd_changed or self.get_flags(r) != sp.flags
         self.route_set_nhs(r, sp)
         rr = &self.routes[r]
         rr.pref = sp.pref
         rr.metric = sp.metric
         rr.views = sp.views
-        rr.flags = sp.flags
+        if self.rflags != NULL:                 # (made above if sp.flags is non-zero)
+            self.rflags[r] = sp.flags
         if sp.flags1 or self.rflags1 != NULL:
             self.set_flags1(r, sp.flags1)
         if sp.info or self.rinfo != NULL:
@@ -3018,7 +3047,7 @@ cdef class Core:
     def table_bytes(self):
         """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
         return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best) + 6) + self.h_cap * 8
-                + <size_t>self.r_cap * sizeof(RouteRec) + <size_t>self.nh_cap * sizeof(NhRec)
+                + <size_t>self.r_cap * (sizeof(RouteRec) + 2) + <size_t>self.nh_cap * sizeof(NhRec)
                 + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
 
     def counts(self, int v6):
@@ -3272,7 +3301,7 @@ cdef class Core:
         if take_refs:
             self.route_info_refs(r, d)
         return (self.h_dest(d), self.h_ent(rr.owner), self.h_nh(rr.neighbour), rstate(rr),
-                self.get_flags1(r), rr.flags, rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
+                self.get_flags1(r), self.get_flags(r), rr.metric, rr.pref, rr.views, self.get_info(r), nhs)
 
     def route_info_object(self, uint32_t r, bint take_refs):
         """The same as a RouteInfo (what the facade hands out)."""
@@ -3293,7 +3322,7 @@ cdef class Core:
         ri.neighbour = self.h_nh(rr.neighbour)
         ri.state = rstate(rr)
         ri.flags1 = self.get_flags1(r)
-        ri.flags = rr.flags
+        ri.flags = self.get_flags(r)
         ri.metric = rr.metric
         ri.preference = rr.pref
         ri.belongs_to_views = rr.views
@@ -3433,7 +3462,7 @@ cdef class Core:
                 self.take_ref(KIND_ROUTE, held)
             vis.append(rtm_view_info(_DestViewInfo, self.view_id[i], cnt, self.h_route(best),
                                      self.h_ent(self.routes[best].owner) if best else 0,
-                                     self.routes[best].flags if best else 0,
+                                     self.get_flags(best) if best else 0,
                                      self.h_route(held) if held else 0))
         if take_refs:
             self.take_ref(KIND_DEST, d)
@@ -3830,7 +3859,7 @@ cdef class Core:
 
     # -- route aging (spec 1.10) -------------------------------------------------------------
     cdef int heap_push(self, uint64_t t, uint32_t r) except -1 nogil:
-        return self.timer_push(t, r, TIMER_ROUTE, self.routes[r].gen)
+        return self.timer_push(t, r, TIMER_ROUTE, self.rgen[r])
 
     cdef int timer_push(self, uint64_t t, uint32_t r, uint16_t kind, uint16_t gen) except -1 nogil:
         cdef size_t i, p
@@ -3881,7 +3910,7 @@ cdef class Core:
             return self.ngen[e.r] == e.gen and (self.nodes[e.r].flags & NF_DEST) \
                 and self.hold_of != NULL and self.hold_of[e.r] \
                 and self.holds[self.hold_of[e.r]].expiry == e.t
-        return (self.routes[e.r].iflags & RI_USED) and self.routes[e.r].gen == e.gen \
+        return (self.routes[e.r].iflags & RI_USED) and self.rgen[e.r] == e.gen \
             and rstate(&self.routes[e.r]) == ROUTE_STATE_CREATED and self.rexp[e.r] == e.t + 1
 
     def arm(self, uint32_t r, uint64_t ttl_ms):
