@@ -35,6 +35,12 @@ Structure
   destination in ``bestv[v]`` (O(1) to read).  A record does not store its
   destination: the last route of the list (and a route out of it) holds
   ``RT_END | node`` in ``next``, and ``rdest`` walks there.
+* **Side arrays**: what the add and compare path does not read lives beside
+  the records, one array per field indexed by slot: generations (``ngen``,
+  ``rgen``), destination references (``drefs``), route flags, Flags1,
+  EntitySpecificInfo, handle counts.  A node is then 40 bytes and a route
+  28; the pages of a side array that only ever holds zeros for a table (no
+  handle held, no flag set) are never written, so they take no memory.
 * **Next hops** (``NhRec``) per entity, keyed by (address, interface) in a
   dict (few objects, not on the per-route path).  Routes with more than one
   next hop keep them in fixed-size blocks of ``nhpool``.

@@ -13,7 +13,8 @@ import weakref
 import numpy as np
 import pytest
 
-from rtmcore import (PROTO_IP_BGP, PROTO_IP_RIP, RTM_ROUTE_STATE_CREATED, RTM_VIEW_MASK_UCAST,
+from rtmcore import (PROTO_IP_BGP, PROTO_IP_RIP, RTM_ROUTE_FLAGS_DISCARD, RTM_ROUTE_FLAGS_LOCAL,
+                     RTM_ROUTE_STATE_CREATED, RTM_VIEW_MASK_UCAST, InvalidHandle,
                      InvalidParameter, RoutingTableManager, memory_cache)
 
 N = 120_000          # nodes, routes: several MiB each, crossing 1 MiB early
@@ -59,27 +60,46 @@ def test_bulk_table_survives_growth():
 
 
 def test_side_arrays_grow_with_the_route_records():
-    """Flags1 and entity-specific info live beside the route records and are
-    created by the first route that sets them: they must follow every growth."""
+    """Route flags, Flags1 and entity-specific info live beside the route
+    records and are created by the first route that sets them: they must
+    follow every growth."""
     rtm = RoutingTableManager()
     rip = rtm.register_entity(PROTO_IP_RIP)
     bgp = rtm.register_entity(PROTO_IP_BGP)
     hop, _ = bgp.add_next_hop("192.0.2.1")
-    first, _ = rip.add_route_to_dest("192.168.0.0/16", flags1=3, entity_specific_info=77,
-                                     return_handle=True)
+    first, _ = rip.add_route_to_dest("192.168.0.0/16", flags=RTM_ROUTE_FLAGS_DISCARD, flags1=3,
+                                     entity_specific_info=77, return_handle=True)
     nets = (np.arange(N, dtype=np.uint32) + (11 << 16)) << 8
     for lo, hi in _uneven_chunks(N, seed=3):
         bgp.add_routes(nets[lo:hi], 24, neighbour=hop, next_hop=hop, metric=1)
-    last, _ = rip.add_route_to_dest("192.169.0.0/16", flags1=5, return_handle=True)
+    last, _ = rip.add_route_to_dest("192.169.0.0/16", flags=RTM_ROUTE_FLAGS_LOCAL, flags1=5,
+                                    return_handle=True)
 
     info, _ = rip.get_route_info(first)
-    assert (info.flags1, info.entity_specific_info, info.state) == (
-        3, 77, RTM_ROUTE_STATE_CREATED)
+    assert (info.flags, info.flags1, info.entity_specific_info, info.state) == (
+        RTM_ROUTE_FLAGS_DISCARD, 3, 77, RTM_ROUTE_STATE_CREATED)
     info, _ = rip.get_route_info(last)
-    assert (info.flags1, info.entity_specific_info) == (5, 0)
+    assert (info.flags, info.flags1, info.entity_specific_info) == (RTM_ROUTE_FLAGS_LOCAL, 5, 0)
     d = bgp.search_exact((int(nets[-1]), 24))
     info, _ = bgp.get_route_info(d.best())
-    assert (info.flags1, info.entity_specific_info) == (0, 0)
+    assert (info.flags, info.flags1, info.entity_specific_info) == (0, 0, 0)
+    rtm.check_invariants()
+
+
+def test_a_reused_route_slot_reads_as_new():
+    """A route's generation and flags are kept beside its record: the next
+    route in a freed slot starts with neither, and the old handle is refused."""
+    rtm = RoutingTableManager()
+    rip = rtm.register_entity(PROTO_IP_RIP)
+    old, _ = rip.add_route_to_dest("10.0.0.0/8", flags=RTM_ROUTE_FLAGS_DISCARD, flags1=9,
+                                   entity_specific_info=5, return_handle=True)
+    rip.delete_route_to_dest(old)                  # (consumes the handle's reference)
+    new, _ = rip.add_route_to_dest("10.0.0.0/8", return_handle=True)
+    assert new & 0xFFFFFFFF == old & 0xFFFFFFFF    # the same slot, a new generation
+    with pytest.raises(InvalidHandle):
+        rip.get_route_info(old)
+    info, _ = rip.get_route_info(new)
+    assert (info.flags, info.flags1, info.entity_specific_info) == (0, 0, 0)
     rtm.check_invariants()
 
 
