@@ -29,6 +29,7 @@ repeat, checks of the results after timing.
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import gc
 import importlib
 import importlib.metadata
@@ -184,6 +185,16 @@ def versions(plot: bool = False) -> dict:
     if plot:
         v["matplotlib"] = _dist_version("matplotlib")
     return v
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free memory back to the system (glibc's malloc_trim),
+    so that an RSS reading counts what a structure holds, not the
+    allocator's cache of temporaries freed while it was built."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):        # not glibc: nothing to trim
+        pass
 
 
 def rss_bytes() -> int:
@@ -1638,11 +1649,13 @@ def memory_child(spec_path: str, what: str) -> dict:
             def build():
                 return build_trie(what, mod, fam, ((s, 1) for s in items))
     gc.collect()
+    _trim_heap()
     r0 = rss_bytes()
     gc.disable()
     obj = build()
     gc.enable()
     gc.collect()
+    _trim_heap()
     out["rss_bytes"] = rss_bytes() - r0
     if what.startswith("rtmcore"):
         out["allocated_bytes"] = obj.rtm.memory()["table"]
@@ -1707,8 +1720,10 @@ def suite_memory(ctx: Context) -> None:
     res = ctx.suite("memory")
     res.title = "memory: RSS growth while loading (/proc/self/statm), bytes per route"
     res.notes.append("each structure is built alone in a fresh child process (its inputs "
-                     "prepared before the first RSS reading), measured once; 'allocated' is "
-                     "RoutingTableManager.memory()['table'], rtmcore's own count")
+                     "prepared before the first RSS reading), measured once; the C heap's free "
+                     "memory is handed back (malloc_trim) before each reading, so neither "
+                     "memory freed before the build nor temporaries freed during it count; "
+                     "'allocated' is RoutingTableManager.memory()['table'], rtmcore's own count")
     with tempfile.TemporaryDirectory(prefix="rtmcore-bench-") as tmp:
         jobs = [(fd, write_memory_inputs(fd, tmp, cfg.chunks)) for fd in ctx.data.values()]
         todo = [(fd, spec, t) for fd, spec in jobs for t in MEMORY_TARGETS
