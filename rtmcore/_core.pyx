@@ -1526,21 +1526,14 @@ cdef class Core:
                 raise MemoryError(what.decode())
         return p
 
-    cdef int set_info(self, uint32_t r, uint64_t info) except -1 nogil:
-        """Store a route's EntitySpecificInfo (the side array exists once one is non-zero)."""
-        if self.rinfo == NULL:
-            if info == 0:
-                return 0
-            self.rinfo = <uint64_t*>self.route_side_array(sizeof(uint64_t), "route info")
-        self.rinfo[r] = info
-        return 0
-
     cdef inline uint64_t get_info(self, uint32_t r) noexcept nogil:
         return self.rinfo[r] if self.rinfo != NULL else 0
 
-    cdef int route_sides_ready(self, const RouteSpec* sp) except -1 nogil:
-        """Make the side arrays the non-zero fields of ``sp`` need (before a
-        change begins: MemoryError leaves the table unchanged)."""
+    cdef inline int route_sides_ready(self, const RouteSpec* sp) except -1 nogil:
+        """Make the side arrays the non-zero fields of ``sp`` need: route
+        flags, Flags1 and EntitySpecificInfo each get theirs at the first
+        non-zero value (before a change begins: MemoryError leaves the table
+        unchanged)."""
         if sp.flags and self.rflags == NULL:
             self.rflags = <uint16_t*>self.route_side_array(sizeof(uint16_t), "route flags")
         if sp.flags1 and self.rflags1 == NULL:
@@ -1552,15 +1545,6 @@ cdef class Core:
     cdef inline uint16_t get_flags(self, uint32_t r) noexcept nogil:
         """A route's RTM_ROUTE_FLAGS_* (0 for every route while none has any)."""
         return self.rflags[r] if self.rflags != NULL else 0
-
-    cdef int set_flags1(self, uint32_t r, uint8_t flags1) except -1 nogil:
-        """Store a route's RTMv1 Flags1 byte (the side array exists once one is non-zero)."""
-        if self.rflags1 == NULL:
-            if flags1 == 0:
-                return 0
-            self.rflags1 = <uint8_t*>self.route_side_array(sizeof(uint8_t), "route flags")
-        self.rflags1[r] = flags1
-        return 0
 
     cdef inline uint8_t get_flags1(self, uint32_t r) noexcept nogil:
         return self.rflags1[r] if self.rflags1 != NULL else 0
@@ -2496,9 +2480,7 @@ cdef class Core:
         cdef uint32_t* lst
         cdef uint32_t touched = sp.views
         cdef int i
-        if (sp.flags and self.rflags == NULL) or (sp.flags1 and self.rflags1 == NULL) \
-                or (sp.info and self.rinfo == NULL):
-            self.route_sides_ready(sp)
+        self.route_sides_ready(sp)
         if r:
             d = self.rdest(r)
             if self.nodes[d].hi != hi or self.nodes[d].lo != lo or self.nodes[d].plen != plen \
@@ -2545,12 +2527,12 @@ cdef class Core:
         rr.pref = sp.pref
         rr.metric = sp.metric
         rr.views = sp.views
-        if self.rflags != NULL:                 # (made above if sp.flags is non-zero)
+        if self.rflags != NULL:                 # (each made above if its field is non-zero)
             self.rflags[r] = sp.flags
-        if sp.flags1 or self.rflags1 != NULL:
-            self.set_flags1(r, sp.flags1)
-        if sp.info or self.rinfo != NULL:
-            self.set_info(r, sp.info)
+        if self.rflags1 != NULL:
+            self.rflags1[r] = sp.flags1
+        if self.rinfo != NULL:
+            self.rinfo[r] = sp.info
         if created and self.nodes[d].routes == 0:
             self.nodes[d].routes = r            # (rr.next is RT_END | d already)
             out = self.dest_first_route(d, r) | CHANGE_NEW
@@ -3052,8 +3034,10 @@ cdef class Core:
     # -- sizes ------------------------------------------------------------------
     def table_bytes(self):
         """Bytes allocated for the table itself (nodes, hash, routes, next hops)."""
-        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best) + 6) + self.h_cap * 8
-                + <size_t>self.r_cap * (sizeof(RouteRec) + 2) + <size_t>self.nh_cap * sizeof(NhRec)
+        return (<size_t>self.n_cap * (sizeof(Node) + self.nv * sizeof(Best) + sizeof(uint16_t)
+                                      + sizeof(uint32_t)) + self.h_cap * 8      # (ngen, drefs)
+                + <size_t>self.r_cap * (sizeof(RouteRec) + sizeof(uint16_t))    # (rgen)
+                + <size_t>self.nh_cap * sizeof(NhRec)
                 + <size_t>self.pool_cap * self.max_nh * 4 + <size_t>self.ent_cap * sizeof(EntRec))
 
     def counts(self, int v6):
@@ -4521,7 +4505,7 @@ cdef class Core:
                 else:
                     pfx4[i] = <uint32_t>(nd.hi >> 32)
                 length[i] = nd.plen
-                dest[i] = mkhandle(KIND_DEST, self.tag, self.ngen[x], x)
+                dest[i] = self.h_dest(x)
                 s = self.bestv[vi][x].nh
                 next_hop[i] = self.h_nh(s) if s else 0
         return None
